@@ -1,0 +1,137 @@
+"""The `kg` command: parses arguments, calls one library function, maps errors.
+
+Each command's docstring carries an example that shows in `--help`.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import KgError
+
+DEFAULT_GRAPH = Path("output") / "graph.ttl"
+graph_option = click.option("--graph", "graph_path", type=click.Path(path_type=Path),
+                            default=DEFAULT_GRAPH, show_default=True, help="The built graph to read.")
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(f"kg: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kg")
+def cli():
+    """kg: knowledge graphs from Chinese government work reports (政府工作报告)."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="Folder for graph.ttl and graph.html.")
+def build(paths, out_dir):
+    """Build the graph of report files or folders (default: seeds/).
+
+    Example: kg build seeds/ -o output/
+    """
+    from .build import build_graph
+    result = build_graph(list(paths) or None, out_dir)
+    click.echo(result.summary())
+    if result.failures:
+        _fail(f"{len(result.failures)} of {len(result.failures) + len(result.documents)} files were not built (listed above).")
+
+
+@cli.command()
+@click.argument("query", required=False)
+@graph_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True)
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of a named query.")
+@click.option("--list", "list_only", is_flag=True, help="List the named queries.")
+def query(query, graph_path, fmt, params, list_only):
+    """Run SPARQL (text, a .rq file, or a named query) over the built graph.
+
+    Example: kg query projects-by-status    or    kg query entity --param name=金牛研磨
+    """
+    from .query import format_result, list_queries, resolve_query, run_query
+    if list_only:
+        for name, title in list_queries():
+            click.echo(f"{name:<22}{title}")
+        return
+    if not query:
+        raise KgError("give a query (SPARQL text, a .rq file or a name); `kg query --list` shows the names.")
+    values = {}
+    for p in params:
+        if "=" not in p:
+            raise KgError(f"--param {p!r} must look like NAME=VALUE.")
+        name, value = p.split("=", 1)
+        values[name.strip()] = value
+    text = resolve_query(query, values)
+    from .build import load_graph
+    graph = load_graph(graph_path)
+    click.echo(format_result(run_query(graph, text), fmt, graph).rstrip("\n"))
+
+
+@cli.command()
+@graph_option
+@click.option("--format", "fmt", default="ttl", show_default=True,
+              help="ttl, nt, nq, trig, jsonld or graphml.")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+def export(graph_path, fmt, out):
+    """Export the built graph in another RDF format, or GraphML for Gephi/yEd.
+
+    Example: kg export --format nt -o graph.nt
+    """
+    from .build import load_graph
+    from .export import export as export_graph
+    data = export_graph(load_graph(graph_path), fmt)
+    if out:
+        from .build import write_bytes
+        write_bytes(Path(out), data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@cli.command()
+@graph_option
+def stats(graph_path):
+    """Counts, and graph figures: most connected entities, components.
+
+    Example: kg stats
+    """
+    from .build import load_graph
+    from .stats import format_stats, graph_stats
+    click.echo(format_stats(graph_stats(load_graph(graph_path))))
+
+
+@cli.command()
+@graph_option
+def validate(graph_path):
+    """Check the graph against the SHACL shapes in ontology/shapes.ttl.
+
+    Example: kg validate --graph output/graph.ttl
+    """
+    from .build import load_graph
+    from .validate import validate as shacl_validate
+    conforms, report = shacl_validate(load_graph(graph_path))
+    click.echo(report.rstrip("\n"))
+    if not conforms:
+        _fail("the graph does not conform to the SHACL shapes.")
+
+
+def main(argv=None):
+    """Entry point: KgError becomes one line on stderr and exit status 1."""
+    try:
+        cli.main(args=argv, prog_name="kg", standalone_mode=False)
+    except KgError as err:
+        _fail(str(err))
+    except click.exceptions.Abort:
+        _fail("interrupted.", 130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted.", 130)
+    except BrokenPipeError:
+        sys.exit(0)

@@ -1,0 +1,215 @@
+"""Stage 3a, entities: sentences -> mentions, by the rules in rules/entities.toml.
+
+The engine knows four kinds of rule (see the file's header) and one overlap
+policy; all words and patterns are data. A mention keeps the id of the rule
+that made it, so a wrong entity leads straight to its rule.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import Callable
+
+from .model import Mention, Sentence
+from .rules import HAN, Rule, RuleSet, load_rules
+from .segment import Token, tokens
+
+_QUOTES = "“”‘’\"'《》「」『』"
+_HAN_RE = re.compile(f"[{HAN}]")
+_PAREN_TAIL = re.compile(r"[（(][^）)]{1,4}[）)]$")
+_MEASURES = set("个条座套家年项处名户亩所只场件次人万亿元月日期")
+_COUNT = re.compile(r"\d+(?:\.\d+)?[个条座套家年项处名户亩所只场件次人万亿元月日]+")
+_FUNCTION_FLAGS = {"p", "c", "u", "uj", "ul", "uz", "ug", "uv", "ud", "r", "d", "t", "y", "e", "o"}
+
+
+class _Context:
+    """One sentence, its tokens, and lookups the rules share."""
+
+    def __init__(self, sentence: Sentence, rules: RuleSet):
+        self.sentence = sentence
+        self.text = sentence.text
+        self.tokens = tokens(sentence.text)
+        self.starts = [t.start for t in self.tokens]
+        self.ends = {t.end for t in self.tokens}
+        self.boundary = set(rules.lexicon("BOUNDARY"))
+        self.long_boundary = tuple(w for w in self.boundary if len(w) >= 2)
+        self.counted = self._counted_tokens()
+
+    def _counted_tokens(self) -> set[int]:
+        """Indexes of tokens that are a count (490套, 4 个, 2022年): never in a name."""
+        out = set()
+        for i, tok in enumerate(self.tokens):
+            w = tok.word
+            if _COUNT.fullmatch(w):
+                out.add(i)
+            elif w.isdigit() and i + 1 < len(self.tokens) and self.tokens[i + 1].word[:1] in _MEASURES:
+                out.update((i, i + 1))
+        return out
+
+    def token_at(self, pos: int) -> int:
+        return max(0, bisect_right(self.starts, pos) - 1)
+
+    def is_boundary(self, token: Token, index: int = -1) -> bool:
+        w = token.word
+        if index in self.counted:
+            return True
+        if not any(ch.isalnum() for ch in w):
+            return True            # punctuation, quotes, spaces
+        if w in self.boundary or token.flag in _FUNCTION_FLAGS and len(w) <= 2:
+            return True
+        return len(w) >= 3 and w.endswith(self.long_boundary)
+
+    def extend_left(self, pos: int, limit: int, floor: int = 0) -> int:
+        """Walk back from `pos` over name-like tokens; return where the name starts."""
+        start = pos
+        i = self.token_at(pos - 1) if pos > 0 else -1
+        if i >= 0 and self.tokens[i].start < pos <= self.tokens[i].end - 1 + 1 and self.tokens[i].end > pos:
+            # the suffix begins inside a token: that token's head is part of the name
+            start = self.tokens[i].start
+            i -= 1
+        while i >= 0:
+            tok = self.tokens[i]
+            if tok.end > pos:
+                i -= 1
+                continue
+            if tok.start < floor or self.is_boundary(tok, i) or pos - tok.start > limit:
+                break
+            start = tok.start
+            i -= 1
+        return start
+
+
+def clean_label(surface: str, type_: str, rules: RuleSet) -> str:
+    label = _PAREN_TAIL.sub("", surface)
+    label = "".join(ch for ch in label if ch not in _QUOTES).strip()
+    if type_ != "Award":
+        for level in rules.lexicon("LEVEL"):
+            if label.startswith(level) and len(label) > len(level) + 1:
+                label = label[len(level):]
+                break
+    return label
+
+
+def _mention(ctx: _Context, start: int, end: int, type_: str, rule: Rule, rules: RuleSet,
+             label: str | None = None) -> Mention | None:
+    surface = ctx.text[start:end]
+    label = label if label is not None else clean_label(surface, type_, rules)
+    if len(label) < 2 or not _HAN_RE.search(label) or label in _not_names(rules):
+        return None
+    s0 = ctx.sentence.start
+    return Mention(surface, label, type_, ctx.sentence.index, s0 + start, s0 + end, rule.id, rule.priority)
+
+
+def _not_names(rules: RuleSet) -> frozenset[str]:
+    return frozenset(rules.lexicon("NOT_NAME")) | frozenset(rules.lexicon("AGENCY") if False else ())
+
+
+def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
+    res = rule.result
+    min_len, max_len = res.get("min_len", 2), res.get("max_len", 12)
+    for m in rule.finditer(ctx.text):
+        if m.end() not in ctx.ends and m.end() < len(ctx.text):
+            continue                      # the suffix must end a token: 村|民 is not 村
+        start = ctx.extend_left(m.start(), max_len - (m.end() - m.start()))
+        if start == m.start() and not res.get("bare"):
+            continue
+        if not (min_len <= m.end() - start <= max_len) and not (res.get("bare") and start == m.start()):
+            continue
+        label = None
+        if res.get("strip_suffix"):
+            label = clean_label(ctx.text[start:m.start()], rule.result["type"], rules)
+        mention = _mention(ctx, start, m.end(), res["type"], rule, rules, label)
+        if mention:
+            yield mention
+
+
+def _item_type(item: str, rule: Rule, rules: RuleSet) -> str:
+    if rule.result["type"] == "Village" and item.endswith("社区"):
+        return "Community"
+    return rule.result["type"]
+
+
+def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
+    for m in rule.finditer(ctx.text):
+        items_start = m.start("items")
+        parts, pos = [], items_start
+        for piece in m.group("items").split("、"):
+            parts.append((pos, pos + len(piece)))
+            pos += len(piece) + 1
+        first_start, first_end = parts[0]
+        # the first item begins after the last boundary word before it: 引进|新湖印染
+        parts[0] = (ctx.extend_left(first_end, 14, floor=first_start), first_end)
+        if len(parts) == 1 and parts[0][1] - parts[0][0] > 10:
+            continue
+        for start, end in parts:
+            while start < end and ctx.text[start] in "和与及":
+                start += 1
+            if end - start < 2 or end - start > 16:
+                continue
+            type_ = _item_type(ctx.text[start:end], rule, rules)
+            label = clean_label(ctx.text[start:end], type_, rules)
+            if type_ == "Industry":
+                label = re.sub(r"(产业|行业)$", "", label)
+            mention = _mention(ctx, start, end, type_, rule, rules, label)
+            if mention:
+                yield mention
+
+
+def _apply_span(ctx: _Context, rule: Rule, rules: RuleSet):
+    for m in rule.finditer(ctx.text):
+        start, end = m.span("name")
+        mention = _mention(ctx, start, end, rule.result["type"], rule, rules)
+        if mention and len(mention.label) <= rule.result.get("max_len", 30):
+            yield mention
+
+
+_KINDS: dict[str, Callable] = {
+    "suffix": _apply_suffix,
+    "enumeration": _apply_enumeration,
+    "span": _apply_span,
+    "lexicon": _apply_span if False else None,
+}
+
+
+def _apply_lexicon(ctx: _Context, rule: Rule, rules: RuleSet):
+    for m in rule.finditer(ctx.text):
+        mention = _mention(ctx, m.start(), m.end(), rule.result["type"], rule, rules, m.group(0))
+        if mention:
+            yield mention
+
+
+_KINDS["lexicon"] = _apply_lexicon
+
+
+def prefer_specific(mentions: list[Mention]) -> list[Mention]:
+    """Overlap policy: of two crossing mentions keep the higher-priority (then
+    longer) one; a mention nested inside another of a different type stays
+    (梅林村 inside 梅林村居民集聚点)."""
+    ordered = sorted(mentions, key=lambda m: (-m.priority, -(m.end - m.start), m.start, m.type))
+    kept: list[Mention] = []
+    for m in ordered:
+        ok = True
+        for k in kept:
+            if m.end <= k.start or k.end <= m.start:
+                continue
+            nested = (k.start <= m.start and m.end <= k.end) or (m.start <= k.start and k.end <= m.end)
+            if not nested or (m.start, m.end) == (k.start, k.end) or m.type == k.type:
+                ok = False
+                break
+        if ok:
+            kept.append(m)
+    return sorted(kept, key=lambda m: (m.start, m.end, m.type))
+
+
+def find_mentions(sentences: list[Sentence], policy=prefer_specific) -> list[Mention]:
+    rules = load_rules("entities")
+    found: list[Mention] = []
+    for sentence in sentences:
+        if sentence.part == "header":
+            continue
+        ctx = _Context(sentence, rules)
+        candidates = []
+        for rule in rules.rules:
+            candidates.extend(_KINDS[rule.result.get("kind", "span")](ctx, rule, rules))
+        found.extend(policy(candidates))
+    return found

@@ -1,0 +1,39 @@
+"""The pipeline: one small stage after another, each a plain function.
+
+    read_document -> read_header + split_sentences -> find_mentions ->
+    resolve -> find_relations, extract_indicators -> add_extraction (RDF)
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from . import gazetteer
+from .entities import find_mentions
+from .model import Extraction
+from .reader import read_document
+from .relations import find_relations
+from .resolve import header_mentions, resolve
+from .structure import read_header, split_sentences
+
+
+def extract(path: str | Path) -> Extraction:
+    """Everything kg finds in one report."""
+    from .indicators import extract_indicators
+
+    document = read_document(path)
+    info = read_header(document)
+    sentences = split_sentences(document, info)
+    mentions = header_mentions(info, sentences) + find_mentions(sentences)
+    entities = resolve(mentions)
+    area = ("AdministrativeArea", info.area_chain[-1]) if info.area_chain else None
+    relations = find_relations(sentences, entities, info, area)
+    by_sentence = defaultdict(list)
+    for e in entities:
+        for m in e.mentions:
+            by_sentence[m.sentence].append(m)
+    indicators = extract_indicators(sentences, area, dict(by_sentence)) if area else []
+    known = {e.key for e in entities}
+    indicators = [i for i in indicators if i.subject in known]
+    area_path = gazetteer.full_path(info.area_chain) if info.area_chain else (document.doc_id,)
+    return Extraction(document, info, sentences, area_path, entities, relations, indicators)

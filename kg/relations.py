@@ -1,0 +1,157 @@
+"""Stage 3b, relations: mentions in sentences -> relations, by rules/relations.toml.
+
+Like the entity engine, this module knows kinds of rule, not words: cue rules
+look inside one clause, name rules compare labels, and the header gives the
+chain of areas. Every relation keeps the id of the rule that made it.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .model import Entity, Mention, ReportInfo, Relation, Sentence
+from .rules import Rule, load_rules
+
+_CLAUSE = re.compile(r"[^，；。！？,;]+")
+
+
+def _key_of(entities: list[Entity]) -> dict[tuple[int, int], tuple[str, str]]:
+    """Mention span -> the entity key it resolved to."""
+    out = {}
+    for e in entities:
+        for m in e.mentions:
+            out[(m.start, m.end)] = e.key
+    return out
+
+
+def _clauses(sentence: Sentence):
+    for m in _CLAUSE.finditer(sentence.text):
+        yield sentence.start + m.start(), sentence.start + m.end()
+
+
+def find_relations(sentences: list[Sentence], entities: list[Entity], info: ReportInfo,
+                   area: tuple[str, str] | None) -> list[Relation]:
+    rules = load_rules("relations")
+    span_key = _key_of(entities)
+    by_sentence: dict[int, list[Mention]] = defaultdict(list)
+    for e in entities:
+        for m in e.mentions:
+            by_sentence[m.sentence].append(m)
+    relations: list[Relation] = []
+    relations += _header_relations(info, entities)
+    for sentence in sentences:
+        mentions = sorted(by_sentence.get(sentence.index, []), key=lambda m: (m.start, m.end))
+        if not mentions:
+            continue
+        for rule in rules.rules:
+            kind = rule.result.get("kind")
+            if kind == "cue":
+                relations += _cue(rule, sentence, mentions, span_key, area)
+            elif kind == "between":
+                relations += _between(rule, sentence, mentions, span_key, area)
+            elif kind == "status" and sentence.part in rule.result.get("parts", ()):
+                relations += _status(rule, sentence, mentions, span_key)
+    for rule in rules.rules:
+        if rule.result.get("kind") == "name":
+            relations += _by_name(rule, entities)
+    if area:
+        for e in entities:
+            if e.type in ("Village", "Community") and area[1] != e.label:
+                m = e.mentions[0]
+                relations.append(Relation(e.key, "partOf", area, m.sentence, "rel.partof.settlement"))
+    return _unique(relations)
+
+
+def _header_relations(info: ReportInfo, entities: list[Entity]) -> list[Relation]:
+    areas = {e.label: e for e in entities if e.type == "AdministrativeArea"}
+    out = []
+    chain = [a for a in info.area_chain if a in areas]
+    for parent, child in zip(chain, chain[1:]):
+        m = areas[child].mentions[0]
+        out.append(Relation(areas[child].key, "partOf", areas[parent].key, m.sentence, "rel.partof.header"))
+    return out
+
+
+def _in_clause(mentions, start, end):
+    return [m for m in mentions if m.start >= start and m.end <= end]
+
+
+def _subject_before(mentions, pos, area, exclude_types=("Award",)):
+    before = [m for m in mentions if m.end <= pos and m.type not in exclude_types]
+    return before[-1] if before else None
+
+
+def _cue(rule: Rule, sentence: Sentence, mentions, span_key, area):
+    types = set(rule.result.get("object_types", ()))
+    for cstart, cend in _clauses(sentence):
+        clause = sentence.text[cstart - sentence.start:cend - sentence.start]
+        in_clause = _in_clause(mentions, cstart, cend)
+        for cue in rule.finditer(clause):
+            pos = cstart + cue.start()
+            objects = [m for m in in_clause if m.start >= cstart + cue.end() and m.type in types]
+            subject = _subject_before(in_clause, pos, area)
+            subject_key = span_key.get((subject.start, subject.end)) if subject else area
+            if not subject_key:
+                continue
+            for obj in objects:
+                obj_key = span_key.get((obj.start, obj.end))
+                if obj_key and obj_key != subject_key:
+                    yield Relation(subject_key, rule.result["relation"], obj_key, sentence.index, rule.id)
+
+
+def _between(rule: Rule, sentence: Sentence, mentions, span_key, area):
+    types = set(rule.result.get("object_types", ()))
+    for cstart, cend in _clauses(sentence):
+        clause = sentence.text[cstart - sentence.start:cend - sentence.start]
+        in_clause = _in_clause(mentions, cstart, cend)
+        for m in rule.finditer(clause):
+            b0, b1 = cstart + m.start("between"), cstart + m.end("between")
+            objects = [x for x in in_clause if x.start >= b0 and x.end <= b1 and x.type in types]
+            if rule.result.get("subject_role") == "award_after":
+                subjects = [x for x in in_clause if x.start >= cstart + m.end() and x.type == "Award"]
+            else:
+                s = _subject_before(in_clause, cstart + m.start(), area)
+                subjects = [s] if s else []
+            subject_keys = [span_key.get((s.start, s.end)) for s in subjects] or ([area] if area and not rule.result.get("subject_role") else [])
+            for sk in subject_keys:
+                for obj in objects:
+                    ok = span_key.get((obj.start, obj.end))
+                    if sk and ok and ok != sk:
+                        yield Relation(sk, rule.result["relation"], ok, sentence.index, rule.id)
+
+
+def _status(rule: Rule, sentence: Sentence, mentions, span_key):
+    for cstart, cend in _clauses(sentence):
+        clause = sentence.text[cstart - sentence.start:cend - sentence.start]
+        if not rule.pattern.search(clause):
+            continue
+        for m in _in_clause(mentions, cstart, cend):
+            key = span_key.get((m.start, m.end))
+            if key and key[0] == "Project":
+                yield Relation(key, "hasStatus", rule.result["status"], sentence.index, rule.id)
+
+
+def _by_name(rule: Rule, entities: list[Entity]):
+    subjects = [e for e in entities if e.type in rule.result["subject_types"]]
+    targets = [e for e in entities if e.type in rule.result["contained_types"]]
+    prefix = rule.result.get("position") == "prefix"
+    for s in subjects:
+        for t in targets:
+            if t.label == s.label or len(t.label) < 2:
+                continue
+            hit = s.label.startswith(t.label) if prefix else t.label in s.label
+            if hit:
+                yield Relation(s.key, rule.result["relation"], t.key, s.mentions[0].sentence, rule.id)
+
+
+def _unique(relations: list[Relation]) -> list[Relation]:
+    """One relation per (subject, predicate, object, sentence); statuses: one per
+    project and sentence, the first rule (completed before ongoing) winning."""
+    seen, out = set(), []
+    for r in relations:
+        key = (r.subject, r.predicate, r.object if r.predicate != "hasStatus" else "", r.sentence)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(r)
+    return out

@@ -1,0 +1,66 @@
+"""Stage 4, resolve: mentions -> entities, one node per real thing.
+
+Mentions with the same label are one entity; a label claimed by several types
+keeps the type its strongest rule gave; the report's header adds the governed
+area, its parents, the speaker and the meeting. Surface forms that differ from
+the label (quoted forms, 新材料行业 for 新材料, an area without its suffix)
+are kept as aliases.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .model import Entity, Mention, ReportInfo, Sentence
+
+_AREA_SUFFIX = re.compile(r"(省|市|区|县|镇|乡|街道)$")
+
+
+def header_mentions(info: ReportInfo, sentences: list[Sentence]) -> list[Mention]:
+    """The area chain, the speaker and the meeting, located in the header text."""
+    found: list[Mention] = []
+    header = [s for s in sentences if s.part == "header"]
+
+    def locate(name: str, type_: str, rule: str, label: str | None = None):
+        for s in header:
+            i = s.text.find(name)
+            if i >= 0:
+                found.append(Mention(name, label or name, type_, s.index, s.start + i,
+                                     s.start + i + len(name), rule, 50))
+                return
+
+    for area in info.area_chain:
+        locate(area, "AdministrativeArea", "ent.header.area")
+    if info.speaker:
+        locate(info.speaker, "Person", "ent.header.speaker")
+    if info.meeting and info.area_chain:
+        # the meeting runs over a line break in many headers: point at its area
+        locate(info.area_chain[-1], "Program", "ent.header.meeting", info.meeting)
+    return found
+
+
+def resolve(mentions: list[Mention]) -> list[Entity]:
+    best_type: dict[str, tuple[int, int, str]] = {}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for m in mentions:
+        counts[(m.label, m.type)] += 1
+    for (label, type_), n in counts.items():
+        strength = max(m.priority for m in mentions if m.label == label and m.type == type_)
+        current = best_type.get(label)
+        candidate = (strength, n, type_)
+        if current is None or candidate[:2] > current[:2] or (candidate[:2] == current[:2] and type_ < current[2]):
+            best_type[label] = candidate
+    entities: dict[tuple[str, str], Entity] = {}
+    for m in mentions:
+        type_ = best_type[m.label][2]
+        entity = entities.setdefault((type_, m.label), Entity(m.label, type_))
+        entity.mentions.append(m)
+        if m.text != m.label:
+            entity.aliases.add(m.text)
+    for entity in entities.values():
+        if entity.type == "AdministrativeArea":
+            short = _AREA_SUFFIX.sub("", entity.label)
+            if len(short) >= 2 and short != entity.label:
+                entity.aliases.add(short)
+        entity.aliases.discard(entity.label)
+    return sorted(entities.values(), key=lambda e: (e.type, e.label))

@@ -1,0 +1,123 @@
+"""The rule engine: reads rule files, knows no rules.
+
+A rule file (``kg/rules/*.toml``) is data, in the spirit of CoreNLP's
+TokensRegex files: a header of shared lexicons, then the rules.
+
+    [lexicon]
+    # named word lists; a pattern refers to one as {NAME}
+    VILLAGE_SUFFIX = ["村", "社区"]
+
+    [[rule]]
+    id = "ent.suffix.village"      # unique; recorded on every fact the rule makes
+    pattern = '(?P<name>\\p{Han}{2,6}){VILLAGE_SUFFIX}'   # a Python regex
+    priority = 10                  # higher wins when two rules overlap
+    active = true                  # false keeps a rule on file, switched off
+    example = "深化东南李家村美丽乡村建设"   # a sentence the pattern must match
+    # any other keys are the rule's result fields (type = "Village", ...)
+
+Fields: ``id``, ``pattern`` and ``example`` are required. ``{NAME}`` in a
+pattern expands to a regex alternation of the lexicon NAME, longest first,
+so ``{VILLAGE_SUFFIX}`` becomes ``(?:社区|村)``. ``\\p{Han}`` expands to the
+CJK ideograph range (Python's ``re`` has no Unicode property classes).
+A lexicon entry may itself be a file: ``NAME = "@lexicon/file.txt"`` reads entries
+separated by spaces or lines (``#`` starts a comment), so long lists stay readable.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_MACRO = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+_RESERVED = {"id", "pattern", "priority", "active", "example"}
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names the file and the rule."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    pattern: re.Pattern
+    priority: int
+    example: str
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def finditer(self, text: str):
+        return self.pattern.finditer(text)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    lexicons: dict[str, tuple[str, ...]]
+    rules: tuple[Rule, ...]
+
+    def lexicon(self, name: str) -> tuple[str, ...]:
+        return self.lexicons[name]
+
+
+def read_lexicon_file(path: Path) -> tuple[str, ...]:
+    """Entries separated by spaces or lines; ``#`` starts a comment."""
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        entries.extend(line.split("#", 1)[0].split())
+    return tuple(entries)
+
+
+def alternation(words: tuple[str, ...] | list[str]) -> str:
+    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    return "(?:" + "|".join(re.escape(w) for w in ordered) + ")"
+
+
+def expand(pattern: str, lexicons: dict[str, tuple[str, ...]], where: str) -> str:
+    def sub(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in lexicons:
+            raise RuleError(f"{where}: unknown lexicon {{{name}}}")
+        return alternation(lexicons[name])
+    expanded = _MACRO.sub(sub, pattern)
+    return expanded.replace(r"[\p{Han}]", f"[{HAN}]").replace(r"\p{Han}", f"[{HAN}]")
+
+
+@cache
+def load_rules(name: str) -> RuleSet:
+    """Load ``kg/rules/NAME.toml``; every rule's example must match its pattern."""
+    path = RULES_DIR / f"{name}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise RuleError(f"{path.name}: {err}") from None
+    lexicons: dict[str, tuple[str, ...]] = {}
+    for key, value in data.get("lexicon", {}).items():
+        if isinstance(value, str) and value.startswith("@"):
+            lexicons[key] = read_lexicon_file(RULES_DIR / value[1:])
+        else:
+            lexicons[key] = tuple(value)
+    rules, seen = [], set()
+    for raw in data.get("rule", []):
+        rule_id = raw.get("id")
+        where = f"{path.name} rule {rule_id!r}"
+        if not rule_id or "pattern" not in raw or "example" not in raw:
+            raise RuleError(f"{where}: id, pattern and example are required")
+        if rule_id in seen:
+            raise RuleError(f"{where}: duplicate id")
+        seen.add(rule_id)
+        if not raw.get("active", True):
+            continue
+        try:
+            compiled = re.compile(expand(raw["pattern"], lexicons, where))
+        except re.error as err:
+            raise RuleError(f"{where}: bad pattern: {err}") from None
+        if not compiled.search(raw["example"]):
+            raise RuleError(f"{where}: pattern does not match its example")
+        result = {k: v for k, v in raw.items() if k not in _RESERVED}
+        rules.append(Rule(rule_id, compiled, int(raw.get("priority", 0)), raw["example"], result))
+    rules.sort(key=lambda r: (-r.priority, r.id))
+    return RuleSet(name, lexicons, tuple(rules))

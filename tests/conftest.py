@@ -1,0 +1,31 @@
+"""Shared fixtures: the seed report built once per test session."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_422bfd801309c4b5.txt"
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS = DATA / "corpus"
+GOLD = DATA / "gold"
+
+
+@pytest.fixture(scope="session")
+def seed_extraction():
+    from kg.pipeline import extract
+    return extract(SEED)
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory):
+    """kg build seeds/ into a fresh folder; returns (BuildResult, out_dir)."""
+    from kg.build import build_graph
+    out = tmp_path_factory.mktemp("seed-build")
+    return build_graph([ROOT / "seeds"], out), out
+
+
+@pytest.fixture(scope="session")
+def seed_graph(seed_build):
+    return seed_build[0].graph

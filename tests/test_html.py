@@ -1,0 +1,259 @@
+"""The HTML view: self-contained, injection-safe, deterministic."""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from rdflib import Graph
+
+from kg.html import render_html
+
+HOSTILE = "<img src=x onerror=alert(1)></script>"
+
+TTL = r"""
+@prefix kg: <https://w3id.org/govkg/ontology#> .
+@prefix kgid: <https://w3id.org/govkg/id/> .
+@prefix nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> .
+@prefix itsrdf: <http://www.w3.org/2005/11/its/rdf#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+<https://w3id.org/govkg/id/doc/d1> a kg:Document, nif:Context ;
+    dcterms:title "政府工作报告"@zh ;
+    kg:area <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇> .
+
+<https://w3id.org/govkg/id/doc/d1#char=10,40> a nif:Sentence ;
+    nif:anchorOf "全年预计实现地区生产总值80.57亿元，同比增长6.5%"@zh ;
+    nif:beginIndex 10 ; nif:endIndex 40 ;
+    nif:referenceContext <https://w3id.org/govkg/id/doc/d1> ; kg:part "review" ; kg:year 2022 .
+
+<https://w3id.org/govkg/id/doc/d1#char=50,90> a nif:Sentence ;
+    nif:anchorOf "西夏墅镇商会荣获全国四好商会称号 & <b>粗体</b>\u2028换行"@zh ;
+    nif:beginIndex 50 ; nif:endIndex 90 ;
+    nif:referenceContext <https://w3id.org/govkg/id/doc/d1> ; kg:part "review" ; kg:year 2022 .
+
+<https://w3id.org/govkg/id/doc/d1#char=100,130> a nif:Sentence ;
+    nif:anchorOf "金牛研磨新建智能车间项目竣工投产"@zh ;
+    nif:beginIndex 100 ; nif:endIndex 130 ;
+    nif:referenceContext <https://w3id.org/govkg/id/doc/d1> ; kg:part "review" ; kg:year 2022 .
+
+<https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇> a kg:AdministrativeArea ;
+    rdfs:label "西夏墅镇"@zh ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=10,40> .
+
+<https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Enterprise/金牛研磨> a kg:Enterprise ;
+    rdfs:label "金牛研磨"@zh ;
+    skos:altLabel "金牛研磨公司"@zh ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=100,130> ;
+    kg:locatedIn <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇> .
+
+<https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Institution/西夏墅镇商会> a kg:Institution ;
+    rdfs:label "西夏墅镇商会"@zh ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=50,90> ;
+    kg:receivedAward <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Award/全国四好商会> .
+
+<https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Award/全国四好商会> a kg:Award ;
+    rdfs:label "全国四好商会"@zh ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=50,90> .
+
+<https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Project/智能车间> a kg:Project ;
+    rdfs:label "智能车间"@zh ;
+    kg:hasStatus kg:completed ;
+    kg:involves <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Enterprise/金牛研磨> ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=100,130> .
+
+<https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Place/%3Cimg%20src=x%3E> a kg:Place ;
+    rdfs:label "<img src=x onerror=alert(1)></script>"@zh ;
+    skos:altLabel "</script><script>alert(2)</script>"@zh .
+
+<https://w3id.org/govkg/id/doc/d1/statement/abc> a rdf:Statement ;
+    rdf:subject <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Institution/西夏墅镇商会> ;
+    rdf:predicate kg:receivedAward ;
+    rdf:object <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Award/全国四好商会> ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=50,90> ;
+    kg:rule "rel.award.cue" .
+
+<https://w3id.org/govkg/id/doc/d1/indicator/gdp-2022> a kg:Indicator ;
+    kg:about <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇> ;
+    kg:metric "地区生产总值"@zh ;
+    kg:value 80.57 ; kg:unit "亿元" ; kg:year 2022 ; kg:growthPct 6.5 ;
+    kg:kind kg:estimate ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=10,40> ;
+    kg:rule "ind.amount" .
+
+# a mention is not an entity node
+<https://w3id.org/govkg/id/doc/d1#char=100,104> a nif:Phrase ;
+    nif:anchorOf "金牛研磨"@zh ; nif:beginIndex 100 ; nif:endIndex 104 ;
+    nif:referenceContext <https://w3id.org/govkg/id/doc/d1> ;
+    itsrdf:taIdentRef <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Enterprise/金牛研磨> ;
+    kg:rule "ent.enum.enterprise" .
+"""
+
+BASE = "https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇"
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    return Graph().parse(data=TTL, format="turtle")
+
+
+@pytest.fixture(scope="module")
+def page(graph) -> str:
+    return render_html(graph, title="西夏墅镇 <政府工作报告> & 知识图谱")
+
+
+class _Tags(HTMLParser):
+    """Collects tags and attributes (script/style contents are not parsed)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.data_json: str | None = None
+        self._in_data = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        self._in_data = tag == "script" and a.get("id") == "kg-data"
+
+    def handle_endtag(self, tag):
+        self._in_data = False
+
+    def handle_data(self, data):
+        if self._in_data:
+            self.data_json = (self.data_json or "") + data
+
+
+def _parse(page: str) -> _Tags:
+    p = _Tags()
+    p.feed(page)
+    p.close()
+    return p
+
+
+def _data(page: str) -> dict:
+    m = re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', page, re.S)
+    assert m, "no kg-data block"
+    return json.loads(m.group(1))
+
+
+def test_no_remote_resources(page):
+    tags = _parse(page).tags
+    for tag, attrs in tags:
+        for attr in ("src", "href"):
+            value = attrs.get(attr) or ""
+            assert not re.match(r"\s*(https?:)?//", value, re.I), (tag, attrs)
+    assert not any(tag == "link" for tag, _ in tags)
+    assert not any(tag == "script" and "src" in attrs for tag, attrs in tags)
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=\s*[\"']?(https?:)?//",
+                         page, re.I)
+    assert "bootstrap" not in page.lower()
+    assert "@import" not in page and "fonts.googleapis" not in page
+    # the page forbids any fetch
+    assert "default-src 'none'" in page
+
+
+def test_vis_network_inlined_with_licence(page):
+    assert "vis-network" in page
+    assert "@version 9.1.2" in page
+    assert "vis.js is dual licensed under both" in page
+    assert "The Apache 2.0 License" in page and "The MIT License" in page
+    assert "new vis.Network(" in page
+    assert "div.vis-tooltip" in page  # the stylesheet too
+    assert 'setOptions({physics: false})' in page
+    assert "stabilizationIterationsDone" in page
+
+
+def test_hostile_text_is_never_markup(page):
+    assert HOSTILE not in page
+    assert "<img" not in page
+    assert "onerror=alert" in page  # present, but only as escaped JSON text
+    assert "alert(2)" in page
+    assert "<b>粗体</b>" not in page
+    assert "\u2028" not in page and "\u2029" not in page
+    # the only script elements are ours: data, vis-network, app
+    scripts = [a for tag, a in _parse(page).tags if tag == "script"]
+    assert len(scripts) == 3
+    assert page.count("</script>") == 3
+    assert page.count("</script") == 3
+    # the title is escaped in HTML
+    assert "&lt;政府工作报告&gt; &amp; 知识图谱" in page
+    assert "<政府工作报告>" not in page
+    # data block holds no raw markup characters
+    m = re.search(r'id="kg-data">(.*?)</script>', page, re.S)
+    assert not re.search(r"[<>&\u2028\u2029]", m.group(1))
+
+
+def test_embedded_json(page):
+    data = _data(page)
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert len(nodes) == 6
+    types = sorted(n["kgType"] for n in nodes.values())
+    assert types == sorted(["AdministrativeArea", "Enterprise", "Institution",
+                            "Award", "Project", "Place"])
+    labels = {n["label"] for n in nodes.values()}
+    assert labels == {"西夏墅镇", "金牛研磨", "西夏墅镇商会", "全国四好商会", "智能车间", HOSTILE}
+    # the parsed-back JSON in the browser equals the parsed-back JSON here
+    assert _parse(page).data_json is not None
+    assert json.loads(_parse(page).data_json) == data
+
+    area = nodes[BASE]
+    assert area["kgTypeZh"] == "行政区"
+    assert "指标（共 1 项）" in area["title"]
+    assert "地区生产总值 80.57亿元 2022年 增长6.5% (预计)" in area["title"]
+
+    ent = nodes[BASE + "/Enterprise/金牛研磨"]
+    assert "别名：金牛研磨公司" in ent["title"]
+    assert "金牛研磨新建智能车间项目竣工投产" in ent["title"]
+
+    proj = nodes[BASE + "/Project/智能车间"]
+    assert "已完成" in proj["title"]
+    # statuses are not nodes, indicators and sentences are not nodes
+    assert not any("ontology#" in i or "#char=" in i or "/indicator/" in i for i in nodes)
+
+    edges = data["edges"]
+    assert len(edges) == 3
+    pairs = {(nodes[e["from"]]["label"], nodes[e["to"]]["label"], tuple(e["relations"]))
+             for e in edges}
+    assert pairs == {
+        ("金牛研磨", "西夏墅镇", ("locatedIn",)),
+        ("西夏墅镇商会", "全国四好商会", ("receivedAward",)),
+        ("智能车间", "金牛研磨", ("involves",)),
+    }
+    award = next(e for e in edges if e["relations"] == ["receivedAward"])
+    assert "receivedAward" in award["title"]
+    assert "西夏墅镇商会荣获全国四好商会称号" in award["title"]
+
+    # size grows with degree
+    assert nodes[BASE + "/Enterprise/金牛研磨"]["size"] > nodes[BASE]["size"]
+    assert data["options"]["physics"]["stabilization"]["enabled"] is True
+
+
+def test_legend(page):
+    for zh, count in [("行政区", 1), ("企业", 1), ("机构", 1), ("荣誉", 1), ("项目", 1),
+                      ("地点", 1)]:
+        assert re.search(rf"<span>{re.escape(zh)}</span><span class=\"kg-count\">{count}</span>",
+                         page), zh
+    assert "<span>村</span>" not in page  # absent types are not listed
+
+
+def test_deterministic(graph):
+    a = render_html(graph, title="t")
+    b = render_html(graph, title="t")
+    assert a == b
+    # a freshly parsed copy (different internal order) gives the same page
+    c = render_html(Graph().parse(data=TTL, format="turtle"), title="t")
+    assert a == c
+
+
+def test_empty_graph():
+    page = render_html(Graph())
+    data = _data(page)
+    assert data["nodes"] == [] and data["edges"] == []
+    assert "<title>kg</title>" in page
