@@ -49,12 +49,17 @@ class _Context:
     def token_at(self, pos: int) -> int:
         return max(0, bisect_right(self.starts, pos) - 1)
 
-    def is_boundary(self, token: Token, index: int = -1) -> bool:
+    def is_boundary(self, token: Token, index: int = -1, next_to_suffix: bool = False) -> bool:
         w = token.word
         if index in self.counted:
             return True
         if not any(ch.isalnum() for ch in w):
             return True            # punctuation, quotes, spaces
+        if token.flag in _FUNCTION_FLAGS and len(w) <= 2 and w in self.boundary:
+            return True
+        if next_to_suffix:
+            # a verb right before 工程/行动 names the works: 增压提升|工程, 专项整治|行动
+            return False
         if w in self.boundary or token.flag in _FUNCTION_FLAGS and len(w) <= 2:
             return True
         return len(w) >= 3 and w.endswith(self.long_boundary)
@@ -72,7 +77,7 @@ class _Context:
             if tok.end > pos:
                 i -= 1
                 continue
-            if tok.start < floor or self.is_boundary(tok, i) or pos - tok.start > limit:
+            if tok.start < floor or self.is_boundary(tok, i, tok.end == pos) or pos - tok.start > limit:
                 break
             start = tok.start
             i -= 1

@@ -153,5 +153,8 @@ def add_extraction(graph: Graph, ex: Extraction) -> None:
 
 
 def _decimal(value: Decimal) -> Literal:
+    """xsd:decimal in its canonical form (80.57, 138.0), which Turtle keeps as is."""
     text = format(Decimal(value).normalize(), "f")
+    if "." not in text:
+        text += ".0"
     return Literal(text, datatype=XSD.decimal)

@@ -58,6 +58,7 @@ class Item:
     value_span: tuple[int, int] | None
     growth: Decimal | None = None
     growth_span: tuple[int, int] | None = None
+    unit_end: int | None = None   # end of the unit as written (余 included)
 
     @property
     def span(self) -> tuple[int, int]:
@@ -126,10 +127,11 @@ def _items_of(m: re.Match, shape: str, rule: Rule, protected) -> tuple[Item, ...
         raw = m.group("value")
         if not _valid_value(raw, m.start("value"), protected):
             return None
-        unit = "%" if shape == "rate" else _unit(m.group("unit"))
-        item = Item(_number(raw), to_ascii(unit) if unit in ("％",) else unit, m.span("value"))
+        unit = "%" if shape == "rate" else rule.result.get("unit") or _unit(m.group("unit"))
+        unit_end = m.end("unit")
+        item = Item(_number(raw), to_ascii(unit), m.span("value"), unit_end=unit_end)
         if shape == "amount_growth":
-            item = Item(item.value, item.unit, item.value_span, growth_of(), m.span("growth"))
+            item = Item(item.value, item.unit, item.value_span, growth_of(), m.span("growth"), unit_end)
         return (item,)
     if shape == "growth":
         return (Item(None, None, None, growth_of(), m.span("growth")),)
@@ -140,7 +142,8 @@ def _items_of(m: re.Match, shape: str, rule: Rule, protected) -> tuple[Item, ...
             if not _valid_value(sub.group("value"), base + sub.start("value"), protected):
                 return None
             s, e = sub.span("value")
-            values.append(Item(_number(sub.group("value")), _unit(sub.group("unit")), (base + s, base + e)))
+            values.append(Item(_number(sub.group("value")), _unit(sub.group("unit")), (base + s, base + e),
+                               unit_end=base + sub.end("unit")))
     growths: list[tuple[Decimal, tuple[int, int]]] = []
     if "growths" in m.re.groupindex and m.group("growths"):
         base = m.start("growths")
@@ -151,9 +154,9 @@ def _items_of(m: re.Match, shape: str, rule: Rule, protected) -> tuple[Item, ...
     if shape == "growth_list":
         return tuple(Item(None, None, None, g, span) for g, span in growths)
     if growths and len(growths) == len(values):
-        values = [Item(v.value, v.unit, v.value_span, g, span) for v, (g, span) in zip(values, growths)]
+        values = [Item(v.value, v.unit, v.value_span, g, span, v.unit_end) for v, (g, span) in zip(values, growths)]
     elif growths and len(growths) == 1:
-        values = [Item(v.value, v.unit, v.value_span, growths[0][0], growths[0][1]) for v in values]
+        values = [Item(v.value, v.unit, v.value_span, growths[0][0], growths[0][1], v.unit_end) for v in values]
     return tuple(values)
 
 
@@ -195,7 +198,7 @@ def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
         text = re.sub(r"^(?:到|至|截至)?\d{4}年(?:底|末)?", "", text)
         if lead:
             for w in _lex("LEAD_STRIP"):
-                if text.startswith(w) and len(text) > len(w):
+                if text.startswith(w):
                     text, changed = text[len(w):], True
                     break
         if trail:
@@ -224,24 +227,48 @@ def _following_noun(text: str, pos: int) -> str:
             rest = rest[len(w):]
             break
     rest = "".join(ch for ch in rest if ch not in _QUOTES)
-    cut = len(rest)
+    digit = re.search(r"\d|[一二两三四五六七八九十]+(?:个|家|座|条|项)", rest)
+    cut = digit.start() if digit else len(rest)
     for w in _lex("FOLLOW_STOP"):
         i = rest.find(w)
         if 0 < i < cut:
             cut = i
-    noun = rest[:cut]
+    noun = rest[:cut].rstrip("、和及与").lstrip("、和及与的")
     return noun[:10] if re.fullmatch(r"[\u4e00-\u9fffA-Za-z（）()、]+", noun or "-") else ""
 
 
-_MONEY_LIKE = {"元", "万元", "亿元", "美元", "万美元", "亿美元", "%", "亩", "万亩", "平方米", "万平方米",
-               "平方公里", "公里", "米", "方", "万方", "立方米", "万立方米", "吨", "万吨", "天"}
+# units whose number is a measure, not a count of the noun that follows
+_MEASURE_UNITS = {"元", "万元", "亿元", "美元", "万美元", "亿美元", "%", "个百分点", "天", "个工作日",
+                  "人次", "万人次", "家次", "户次", "场次", "次"}
+_AREA_UNITS = {"亩", "万亩", "公顷", "平方米", "平米", "万平方米", "平方公里", "公里", "千米", "米",
+               "方", "万方", "立方米", "万立方米", "吨", "万吨"}
 
 
-def _count_metric(lookback_raw: str, noun: str, unit: str | None) -> str:
-    verb = next((v for v in _lex("COUNT_VERB") if lookback_raw.startswith(v)), "")
+def _shorten(metric: str, limit: int = 14) -> str:
+    """A long metric keeps its last verb phrase: 聘请A和B编制各类城市设计 -> 编制各类城市设计."""
+    if len(metric) <= limit:
+        return metric
+    verbs = _lex("COUNT_VERB")
+    best = -1
+    for v in verbs:
+        i = metric.rfind(v)
+        if 0 < i < len(metric) - len(v):
+            best = max(best, i)
+    if best > 0:
+        # keep a verb right before it too: 改造提升城区道路
+        for v in verbs:
+            if metric[:best].endswith(v):
+                best -= len(v)
+                break
+        metric = metric[best:]
+    return metric[-20:]
+
+
+def _count_metric(lead: str, noun: str, unit: str | None) -> str:
+    verb = next((v for v in _lex("COUNT_VERB") if lead.startswith(v)), "")
     if not noun:
         return verb
-    suffix = "" if (unit in _MONEY_LIKE or noun.endswith("数")) else "数"
+    suffix = "" if (unit in _MEASURE_UNITS or unit in _AREA_UNITS or noun.endswith("数")) else "数"
     return verb + noun + suffix
 
 
@@ -333,9 +360,9 @@ def _kind(ctx: _Context, lo: int, pos: int) -> str:
         return "estimate"
     if ctx.sentence.part == "plan":
         return "target"
-    clause = ctx.sentence.text[lo:pos]
-    if any(w in clause for w in _lex("TARGET") if len(w) > 1):
-        return "target"
+    clause = _strip(ctx.sentence.text[lo:pos], trail=False)
+    if any(clause.startswith(w) for w in _lex("TARGET")):
+        return "target"   # 力争引进1个… outside the plan part
     return "actual"
 
 
@@ -353,7 +380,8 @@ def _split_metric(metric: str, n: int) -> list[str] | None:
     return None
 
 
-def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str) -> list[Indicator]:
+def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str,
+                    prev_follow: bool) -> tuple[list[Indicator], bool]:
     text, sent = ctx.sentence.text, ctx.sentence
     num_start = hit.start
     clause = _clause_start(text, num_start)
@@ -366,18 +394,39 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str) ->
         if m:
             metric_end = lo + m.start()
     subjects, metric_lo = _head_subjects(ctx, lo, metric_end)
+    first = hit.items[0]
+    unit_end = first.unit_end if first.unit_end is not None else hit.end
     raw = text[metric_lo:metric_end]
+    if shape == "list" and "分别" in raw:
+        # 分别实现销售50.52亿元、…: the metric sits between 分别 and the values
+        inner = _strip(raw.rsplit("分别", 1)[1])
+        raw = raw.rsplit("分别", 1)[1] if inner else raw
     shared = any(c in raw for c in _rules().lexicon("SHARE_CUE"))
     metric = _strip(raw)
-    first = hit.items[0]
-    if "等" in metric or not metric or metric in _rules().lexicon("COUNT_VERB"):
-        if prev_end > clause and not metric and lo == prev_end and prev_metric and text[lo:num_start].strip("、和及与") == "":
+    lead = _strip(raw, trail=False)
+    from_follow = False
+    counted = first.unit not in _MEASURE_UNITS
+    if subjects and subjects[-1].end - sent.start == num_start:
+        # 香山福园四期490套安置房: the subject's name, then the number, then the noun
+        metric = _following_noun(text, unit_end) or metric
+        from_follow = True
+    elif "等" in metric:
+        # 引进A、B、C等5个项目 / 通报…等问题13起: count of the noun after 等
+        noun = _strip(metric.rsplit("等", 1)[1]) or _following_noun(text, unit_end)
+        from_follow = not _strip(metric.rsplit("等", 1)[1])
+        metric = _count_metric(lead, noun, first.unit) or metric
+    elif (not metric or (prev_follow and lo == prev_end and raw.rstrip()[-1:] in "、和及与"))                                      and shape in ("amount", "list"):
+        noun = _following_noun(text, unit_end)
+        if noun:
+            metric, from_follow = _count_metric(lead, noun, first.unit), True
+        elif not metric and prev_metric and lo == prev_end:
             metric = prev_metric   # 50亿元、60亿元 without 分别: the second shares the metric
-        else:
-            unit_end = first.value_span[1] + len(first.unit or "") if first.value_span else hit.end
-            noun = _following_noun(text, unit_end)
-            metric = _count_metric(_strip(raw, trail=False), noun, first.unit) or metric
-    metric = metric[-24:]
+    elif counted and shape == "amount" and any(metric.endswith(v) for v in _lex("COUNT_VERB")):
+        # 有序推进54个自然村污水管网全覆盖: verb before, counted noun after
+        noun = _following_noun(text, unit_end)
+        if noun:
+            metric, from_follow = _count_metric("", noun, first.unit) and metric + _count_metric("", noun, first.unit), True
+    metric = metric if shared else _shorten(metric)
     n = len(hit.items)
     metrics: list[str] = [metric] * n
     if n > 1:
@@ -405,7 +454,7 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str) ->
                 subject=subj, metric=name, value=item.value, unit=item.unit, year=year,
                 growth_pct=item.growth, kind=kind, sentence=sent.index,
                 start=sent.start + s, end=sent.start + e, rule=hit.rule.id))
-    return out
+    return out, from_follow
 
 
 def _estimate_from(text: str) -> int | None:
@@ -431,11 +480,11 @@ def extract_indicators(sentences: list[Sentence], area: tuple[str, str],
         hits = match(sent.text)
         est = 0 if carry_estimate else _estimate_from(sent.text)
         ctx = _Context(sent, area, mentions.get(sent.index, []), est, hits)
-        prev_end, prev_metric = 0, ""
+        prev_end, prev_metric, prev_follow = 0, "", False
         for hit in hits:
             if hit.shape == "skip":
                 continue
-            made = _indicators_for(ctx, hit, prev_end, prev_metric)
+            made, prev_follow = _indicators_for(ctx, hit, prev_end, prev_metric, prev_follow)
             out.extend(made)
             prev_end = hit.end
             if made:

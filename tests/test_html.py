@@ -49,7 +49,7 @@ TTL = r"""
 
 <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Enterprise/金牛研磨> a kg:Enterprise ;
     rdfs:label "金牛研磨"@zh ;
-    skos:altLabel "金牛研磨公司"@zh ;
+    skos:altLabel "金牛研磨公司"@zh, "金牛\u2028研磨厂"@zh ;
     prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=100,130> ;
     kg:locatedIn <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇> .
 
@@ -177,6 +177,7 @@ def test_hostile_text_is_never_markup(page):
     assert "alert(2)" in page
     assert "<b>粗体</b>" not in page
     assert "\u2028" not in page and "\u2029" not in page
+    assert "\\u2028" in page
     # the only script elements are ours: data, vis-network, app
     scripts = [a for tag, a in _parse(page).tags if tag == "script"]
     assert len(scripts) == 3
@@ -209,7 +210,8 @@ def test_embedded_json(page):
     assert "地区生产总值 80.57亿元 2022年 增长6.5% (预计)" in area["title"]
 
     ent = nodes[BASE + "/Enterprise/金牛研磨"]
-    assert "别名：金牛研磨公司" in ent["title"]
+    assert "别名：" in ent["title"] and "金牛研磨公司" in ent["title"]
+    assert "金牛\u2028研磨厂" in ent["title"]  # survives the \\u2028 escape
     assert "金牛研磨新建智能车间项目竣工投产" in ent["title"]
 
     proj = nodes[BASE + "/Project/智能车间"]
@@ -233,6 +235,19 @@ def test_embedded_json(page):
     # size grows with degree
     assert nodes[BASE + "/Enterprise/金牛研磨"]["size"] > nodes[BASE]["size"]
     assert data["options"]["physics"]["stabilization"]["enabled"] is True
+
+
+def test_csp_allows_exactly_our_scripts(page):
+    import base64
+    import hashlib
+
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page).group(1)
+    bodies = re.findall(r"<script>(.*?)</script>", page, re.S)
+    assert len(bodies) == 2
+    for body in bodies:
+        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
 
 
 def test_legend(page):

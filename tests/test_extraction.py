@@ -1,0 +1,71 @@
+"""Stages 3-4 on the seed: named entities with their types, relations, indicators."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from kg.rules import load_rules
+
+
+def _types(ex):
+    return {e.label: e.type for e in ex.entities}
+
+
+@pytest.mark.parametrize("label,type_", [
+    ("金牛研磨", "Enterprise"), ("宏发纵横", "Enterprise"), ("大利节能", "Enterprise"),
+    ("梅林村", "Village"), ("东南李家村", "Village"), ("浦河社区", "Community"),
+    ("西夏墅镇", "AdministrativeArea"), ("新北区", "AdministrativeArea"), ("常州市", "AdministrativeArea"),
+    ("新湖印染", "Project"), ("自来水500管增压提升工程", "Project"),
+    ("西夏墅中学", "Institution"), ("省农科院", "Institution"),
+    ("区委", "GovernmentAgency"), ("镇党委", "GovernmentAgency"),
+    ("刀工具", "Industry"), ("新材料", "Industry"),
+    ("丽江路", "Place"), ("东风河", "Place"),
+    ("全国四好商会", "Award"), ("河长制", "Program"), ("蔡刚", "Person"),
+])
+def test_seed_entities(seed_extraction, label, type_):
+    assert _types(seed_extraction).get(label) == type_
+
+
+def test_generic_nouns_are_not_entities(seed_extraction):
+    labels = set(_types(seed_extraction))
+    for generic in ("乡村", "农村", "美丽乡村", "重点项目", "龙头企业", "园区", "企业"):
+        assert generic not in labels
+
+
+def test_aliases_are_kept(seed_extraction):
+    by_label = {e.label: e for e in seed_extraction.entities}
+    assert "西夏墅" in by_label["西夏墅镇"].aliases
+    assert "全国“四好”商会" in by_label["全国四好商会"].aliases
+
+
+def test_seed_relations(seed_extraction):
+    facts = {(r.subject[1], r.predicate, r.object if isinstance(r.object, str) else r.object[1])
+             for r in seed_extraction.relations}
+    assert ("西夏墅镇", "partOf", "新北区") in facts
+    assert ("新北区", "partOf", "常州市") in facts
+    assert ("梅林村", "partOf", "西夏墅镇") in facts
+    assert ("西夏墅镇商会", "receivedAward", "全国四好商会") in facts
+    assert ("粤商工具", "hasStatus", "completed") in facts
+    assert ("德利斯护理用品", "hasStatus", "ongoing") in facts
+    assert ("卫生院", "cooperatesWith", "市一院") in facts
+    assert ("梅林村居民集聚点", "locatedIn", "梅林村") in facts
+    every = {r.rule for r in seed_extraction.relations}
+    assert all(rule.startswith("rel.") for rule in every)
+
+
+def test_seed_headline_indicator(seed_extraction):
+    gdp = [i for i in seed_extraction.indicators if i.metric == "地区生产总值" and i.year == 2022]
+    assert len(gdp) == 1
+    assert (gdp[0].value, gdp[0].unit, gdp[0].growth_pct, gdp[0].kind) == (Decimal("80.57"), "亿元", Decimal("6.5"), "estimate")
+    assert gdp[0].subject == ("AdministrativeArea", "西夏墅镇")
+    target = [i for i in seed_extraction.indicators if i.metric == "地区生产总值" and i.year == 2023]
+    assert [(t.value, t.growth_pct, t.kind) for t in target] == [(None, Decimal("10"), "target")]
+
+
+def test_every_mention_names_its_rule(seed_extraction):
+    ids = {r.id for name in ("entities",) for r in load_rules(name).rules}
+    for e in seed_extraction.entities:
+        for m in e.mentions:
+            assert m.rule in ids or m.rule.startswith("ent.header.")
+            assert seed_extraction.document.text[m.start:m.end] == m.text

@@ -1,0 +1,231 @@
+"""Indicators from the seed report, checked against its gold annotations."""
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from kg.indicators import extract_indicators, match
+from kg.model import Mention, Sentence
+from kg.numbers import normalize, parse_number, split_quantity
+from kg.rules import load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = next((p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.exists()), None)
+SEED = ROOT / "seeds" / "000_422bfd801309c4b5.txt"
+if not SEED.exists() and SHARED:
+    SEED = SHARED / "seed" / "000_422bfd801309c4b5.txt"
+GOLD = SHARED / "gold" / "000_422bfd801309c4b5.gold.json" if SHARED else None
+AREA = ("AdministrativeArea", "西夏墅镇")
+
+needs_seed = pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
+
+
+def split_seed(text: str) -> list[Sentence]:
+    """The simple split: at 。；！？ and newlines; 2022/review before 2023年重点工作, 2023/plan after."""
+    sentences: list[Sentence] = []
+    part, year = "review", 2022
+    for m in re.finditer(r"[^。；！？\n]+[。；！？]?", text):
+        body = m.group(0).strip()
+        if not body:
+            continue
+        start = m.start() + m.group(0).index(body)
+        if body == "2023年重点工作":
+            part, year = "plan", 2023
+        sentences.append(Sentence(len(sentences), body, start, start + len(body), part, year))
+    return sentences
+
+
+@pytest.fixture(scope="module")
+def seed():
+    text = SEED.read_text(encoding="utf-8")
+    return text, split_seed(text)
+
+
+def _find(indicators, metric, year=None):
+    return [i for i in indicators if i.metric == metric and (year is None or i.year == year)]
+
+
+# ------------------------------------------------------------------ numbers
+
+@pytest.mark.parametrize("text, expected", [
+    ("80.57", "80.57"), ("８０．５７", "80.57"), ("1,234.5", "1234.5"), ("１２３", "123"),
+    ("一百二十", "120"), ("两千三百", "2300"), ("十", "10"), ("三十五", "35"), ("一百零五", "105"),
+    ("1.3万", "13000"), ("2.45万人", "24500"), ("一亿两千万", "120000000"),
+])
+def test_parse_number(text, expected):
+    assert parse_number(text) == Decimal(expected)
+
+
+def test_split_quantity_keeps_value_and_unit_as_written():
+    assert split_quantity("2.45万人") == (Decimal("2.45"), "万人")
+    assert split_quantity("1000余万元") == (Decimal("1000"), "万元")
+    assert split_quantity("５万余人次") == (Decimal("5"), "万人次")
+
+
+def test_normalize_is_exact():
+    value, unit = normalize(Decimal("80.57"), "亿元")
+    assert (value, unit) == (Decimal("8057000000"), "CNY")
+    assert str(value) == "8057000000"
+    assert normalize(Decimal("441"), "万元") == (Decimal("4410000"), "CNY")
+    assert normalize(Decimal("3.8"), "万方") == (Decimal("38000"), "m3")
+    assert normalize(Decimal("320"), "亩") == (Decimal("320"), "亩")
+    assert normalize(Decimal("7760"), "平方米") == (Decimal("7760"), "m2")
+    assert normalize(Decimal("2.45"), "万人") == (Decimal("24500"), "人")
+    assert normalize(Decimal("3"), "万户") == (Decimal("30000"), "户")
+    assert normalize(Decimal("99.3"), "%") == (Decimal("99.3"), "percent")
+    assert normalize(Decimal("1"), "光年") is None
+
+
+# ------------------------------------------------------------------ rules
+
+def test_rule_file_loads_and_every_rule_is_commented():
+    rules = load_rules("indicators")
+    assert {r.id for r in rules.rules} >= {"ind.amount", "ind.amount.growth", "ind.growth", "ind.list.growth"}
+    text = (ROOT / "kg" / "rules" / "indicators.toml").read_text(encoding="utf-8")
+    # each [[rule]] is preceded by a comment line saying what it catches
+    for m in re.finditer(r"\n\[\[rule\]\]", text):
+        before = text[:m.start()].rstrip("\n").splitlines()[-1]
+        assert before.startswith("#"), before
+
+
+def test_not_indicators_are_skipped():
+    for text in ("完成城巷桥与S239省道接通工程", "全面完成自来水500管增压提升工程",
+                 "打造功能完善、服务周全的15分钟便民服务圈", "聚焦全市“532”发展战略",
+                 "是实施“十四五”规划承上启下的关键之年", "西夏墅镇第五届人民代表大会第三次会议",
+                 "一是经济运行平稳向好", "预计2月投入使用", "出台《关于坚决整治新增乱占耕地建房问题的十一条硬措施》",
+                 "全力做好60岁以上老年人疫苗接种工作", "两个至上", "推进“三个一批”整治"):
+        assert [h for h in match(text) if h.shape != "skip"] == [], text
+
+
+def test_full_width_and_chinese_numerals_in_text():
+    sents = [Sentence(0, "全年实现销售８０．５７亿元，新增企业三十五家。", 0, 24, "review", 2022)]
+    found = extract_indicators(sents, AREA, {})
+    assert [(i.value, i.unit) for i in found] == [(Decimal("80.57"), "亿元"), (Decimal("35"), "家")]
+
+
+def test_explicit_year_in_clause_redates():
+    text = "到2025年全区所有行政村集体经济收入达到10万元以上。"
+    found = extract_indicators([Sentence(0, text, 100, 100 + len(text), "plan", 2023)], AREA, {})
+    assert len(found) == 1
+    ind = found[0]
+    assert (ind.year, ind.value, ind.unit, ind.kind) == (2025, Decimal("10"), "万元", "target")
+    assert text[ind.start - 100:ind.end - 100] == "10"
+
+
+# ------------------------------------------------------------------ the seed
+
+@needs_seed
+def test_gdp_2022_estimate(seed):
+    text, sentences = seed
+    found = extract_indicators(sentences, AREA, {})
+    gdp = _find(found, "地区生产总值", 2022)
+    assert len(gdp) == 1
+    g = gdp[0]
+    assert (g.value, g.unit, g.growth_pct, g.kind, g.subject) == (
+        Decimal("80.57"), "亿元", Decimal("6.5"), "estimate", AREA)
+    assert text[g.start:g.end] == "80.57"
+    assert g.rule == "ind.amount.growth"
+    assert normalize(g.value, g.unit) == (Decimal("8057000000"), "CNY")
+
+
+@needs_seed
+def test_estimate_carries_over_semicolons(seed):
+    _, sentences = seed
+    found = extract_indicators(sentences, AREA, {})
+    for metric in ("规上工业总产值", "全社会固定资产投资", "同口径一般公共预算收入"):
+        (ind,) = _find(found, metric, 2022)
+        assert ind.kind == "estimate", metric
+    (ind,) = _find(found, "服务业增加值", 2022)
+    assert ind.kind == "actual"
+
+
+@needs_seed
+def test_parallel_industry_sales_with_mentions(seed):
+    text, sentences = seed
+    sent = next(s for s in sentences if "新材料行业、刀工具行业" in s.text)
+    mentions = []
+    for label in ("新材料", "刀工具"):
+        start = sent.start + sent.text.index(label + "行业")
+        mentions.append(Mention(label + "行业", label, "Industry", sent.index, start,
+                                start + len(label) + 2, "test"))
+    found = [i for i in extract_indicators(sentences, AREA, {sent.index: mentions}) if i.sentence == sent.index]
+    assert [(i.subject, i.metric, i.value, i.unit, i.growth_pct, i.kind, i.year) for i in found] == [
+        (("Industry", "新材料"), "销售", Decimal("50.52"), "亿元", Decimal("4.1"), "estimate", 2022),
+        (("Industry", "刀工具"), "销售", Decimal("53.12"), "亿元", Decimal("5.2"), "estimate", 2022),
+    ]
+    assert all(i.rule == "ind.list.growth" for i in found)
+    assert text[found[1].start:found[1].end] == "53.12"
+
+
+@needs_seed
+def test_parallel_sales_without_mentions_fall_back_to_area(seed):
+    _, sentences = seed
+    found = [i for i in extract_indicators(sentences, AREA, {}) if i.metric == "销售"]
+    assert [i.subject for i in found] == [AREA, AREA]
+
+
+@needs_seed
+def test_subject_right_before_number(seed):
+    _, sentences = seed
+    sent = next(s for s in sentences if "香山福园四期490套" in s.text)
+    start = sent.start + sent.text.index("香山福园四期")
+    mention = Mention("香山福园四期", "香山福园四期", "Project", sent.index, start, start + 6, "test")
+    found = [i for i in extract_indicators(sentences, AREA, {sent.index: [mention]})
+             if i.sentence == sent.index and i.value == Decimal("490")]
+    assert found[0].subject == ("Project", "香山福园四期")
+    assert found[0].metric == "安置房"
+
+
+@needs_seed
+def test_enumeration_before_count_keeps_area(seed):
+    _, sentences = seed
+    sent = next(s for s in sentences if "引进新湖印染" in s.text)
+    mentions = []
+    for name in ("新湖印染", "沙特卡", "东辰汽车"):
+        start = sent.start + sent.text.index(name)
+        mentions.append(Mention(name, name, "Project", sent.index, start, start + len(name), "test"))
+    found = [i for i in extract_indicators(sentences, AREA, {sent.index: mentions})
+             if i.sentence == sent.index and i.value == Decimal("5")]
+    assert found[0].subject == AREA
+    assert found[0].metric == "引进项目数"
+
+
+@needs_seed
+def test_2023_targets(seed):
+    _, sentences = seed
+    found = extract_indicators(sentences, AREA, {})
+    (gdp,) = _find(found, "地区生产总值", 2023)
+    assert (gdp.value, gdp.unit, gdp.growth_pct, gdp.kind) == (None, None, Decimal("10"), "target")
+    assert gdp.rule == "ind.growth"
+    targets = {i.metric: i.growth_pct for i in found if i.year == 2023 and i.value is None}
+    assert targets == {"地区生产总值": 10, "规模工业总产值": 8, "服务业增加值": 11,
+                       "一般公共预算收入": 8, "农民人均纯收入": 10}
+    assert all(i.kind == "target" for i in found if i.year == 2023)
+
+
+@needs_seed
+def test_spans_point_at_the_number(seed):
+    text, sentences = seed
+    for ind in extract_indicators(sentences, AREA, {}):
+        written = text[ind.start:ind.end]
+        number = ind.value if ind.value is not None else ind.growth_pct
+        assert parse_number(written) == number, (written, ind)
+
+
+@needs_seed
+@pytest.mark.skipif(GOLD is None or not GOLD.exists(), reason="gold not available")
+def test_seed_score_floor(capsys):
+    import sys
+    sys.path.insert(0, str(ROOT / "tests"))
+    from indicator_score import DOCS, score
+
+    name, text_path, gold_path, area = DOCS[0]
+    result = score(name, text_path, gold_path, area)
+    print(result)
+    assert result["core_recall"] == 1.0
+    assert result["recall"] >= 0.85
+    assert result["precision"] >= 0.8
