@@ -19,6 +19,7 @@ _HAN_RE = re.compile(f"[{HAN}]")
 _PAREN_TAIL = re.compile(r"[（(][^）)]{1,4}[）)]$")
 _MEASURES = set("个条座套家年项处名户亩所只场件次人万亿元月日期")
 _COUNT = re.compile(r"\d+(?:\.\d+)?[个条座套家年项处名户亩所只场件次人万亿元月日]+")
+_LEVEL_CHARS = set("省市区县镇乡村")
 _FUNCTION_FLAGS = {"p", "c", "u", "uj", "ul", "uz", "ug", "uv", "ud", "r", "d", "t", "y", "e", "o"}
 
 
@@ -33,6 +34,7 @@ class _Context:
         self.ends = {t.end for t in self.tokens}
         self.boundary = set(rules.lexicon("BOUNDARY"))
         self.long_boundary = tuple(w for w in self.boundary if len(w) >= 2)
+        self.governing = set(rules.lexicon("GOVERNING"))
         self.counted = self._counted_tokens()
 
     def _counted_tokens(self) -> set[int]:
@@ -57,7 +59,7 @@ class _Context:
             return True            # punctuation, quotes, spaces
         if token.flag in _FUNCTION_FLAGS and len(w) <= 2 and w in self.boundary:
             return True
-        if next_to_suffix:
+        if next_to_suffix and w not in self.governing:
             # a verb right before 工程/行动 names the works: 增压提升|工程, 专项整治|行动
             return False
         if w in self.boundary or token.flag in _FUNCTION_FLAGS and len(w) <= 2:
@@ -68,7 +70,7 @@ class _Context:
         """Walk back from `pos` over name-like tokens; return where the name starts."""
         start = pos
         i = self.token_at(pos - 1) if pos > 0 else -1
-        if i >= 0 and self.tokens[i].start < pos <= self.tokens[i].end - 1 + 1 and self.tokens[i].end > pos:
+        if i >= 0 and self.tokens[i].start < pos < self.tokens[i].end:
             # the suffix begins inside a token: that token's head is part of the name
             start = self.tokens[i].start
             i -= 1
@@ -99,14 +101,17 @@ def _mention(ctx: _Context, start: int, end: int, type_: str, rule: Rule, rules:
              label: str | None = None) -> Mention | None:
     surface = ctx.text[start:end]
     label = label if label is not None else clean_label(surface, type_, rules)
-    if len(label) < 2 or not _HAN_RE.search(label) or label in _not_names(rules):
+    not_names = _not_names(rules)
+    if len(label) < 2 or not _HAN_RE.search(label) or label in not_names:
         return None
+    if rule.result.get("kind") == "suffix" and label[0] in _LEVEL_CHARS and label[1:] in not_names:
+        return None                       # 区重点项目: a generic noun with a level in front
     s0 = ctx.sentence.start
     return Mention(surface, label, type_, ctx.sentence.index, s0 + start, s0 + end, rule.id, rule.priority)
 
 
 def _not_names(rules: RuleSet) -> frozenset[str]:
-    return frozenset(rules.lexicon("NOT_NAME")) | frozenset(rules.lexicon("AGENCY") if False else ())
+    return frozenset(rules.lexicon("NOT_NAME"))
 
 
 def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
@@ -168,14 +173,6 @@ def _apply_span(ctx: _Context, rule: Rule, rules: RuleSet):
             yield mention
 
 
-_KINDS: dict[str, Callable] = {
-    "suffix": _apply_suffix,
-    "enumeration": _apply_enumeration,
-    "span": _apply_span,
-    "lexicon": _apply_span if False else None,
-}
-
-
 def _apply_lexicon(ctx: _Context, rule: Rule, rules: RuleSet):
     for m in rule.finditer(ctx.text):
         mention = _mention(ctx, m.start(), m.end(), rule.result["type"], rule, rules, m.group(0))
@@ -183,7 +180,12 @@ def _apply_lexicon(ctx: _Context, rule: Rule, rules: RuleSet):
             yield mention
 
 
-_KINDS["lexicon"] = _apply_lexicon
+_KINDS: dict[str, Callable] = {
+    "suffix": _apply_suffix,
+    "enumeration": _apply_enumeration,
+    "span": _apply_span,
+    "lexicon": _apply_lexicon,
+}
 
 
 def prefer_specific(mentions: list[Mention]) -> list[Mention]:

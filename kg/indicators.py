@@ -94,8 +94,7 @@ def _inside(pos: int, spans, kinds) -> bool:
     return any(s <= pos < e and k in kinds for s, e, k in spans)
 
 
-def _number(text: str) -> Decimal:
-    return parse_number(text)
+_number = parse_number
 
 
 def _unit(written: str) -> str:
@@ -106,12 +105,11 @@ def _valid_value(raw: str, pos: int, protected) -> bool:
     if _inside(pos, protected, ("title",)):
         return False
     if is_chinese_numeral(raw):
-        # 十五家 yes; 一批, 两个, 千家万户 no; nothing in quotes (“十四五”)
+        # nothing in quotes (“十四五”)
         if _inside(pos, protected, ("quote",)):
             return False
-        if not any(ch in _CN_PLACE for ch in raw):
-            return False
-        if raw[0] in "百千" or raw[-1] in "百千" and len(raw) == 1:
+        # 三十五家 yes; 十项民心工程, 一批, 两个, 千家万户 no
+        if len(raw) < 2 or not any(ch in _CN_PLACE for ch in raw) or raw[0] in "百千":
             return False
     return True
 
@@ -195,7 +193,8 @@ def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
     changed = True
     while changed and text:
         changed = False
-        text = re.sub(r"^(?:到|至|截至)?\d{4}年(?:底|末)?", "", text)
+        text = re.sub(r"^(?:(?:到|至|截至)?\d{4}年(?:底|末)?|[一二三四五六七八九十]+是|[^\u4e00-\u9fffA-Za-z0-9（(]+)", "", text)
+        text = re.sub(r"[\[〔【［]\d+[\]〕】］]", "", text)
         if lead:
             for w in _lex("LEAD_STRIP"):
                 if text.startswith(w):
@@ -226,7 +225,7 @@ def _following_noun(text: str, pos: int) -> str:
         if rest.startswith(w):
             rest = rest[len(w):]
             break
-    rest = "".join(ch for ch in rest if ch not in _QUOTES)
+    rest = re.sub(r"[\[〔【［]\d+[\]〕】］]", "", "".join(ch for ch in rest if ch not in _QUOTES))
     digit = re.search(r"\d|[一二两三四五六七八九十]+(?:个|家|座|条|项)", rest)
     cut = digit.start() if digit else len(rest)
     for w in _lex("FOLLOW_STOP"):
@@ -360,9 +359,16 @@ def _kind(ctx: _Context, lo: int, pos: int) -> str:
         return "estimate"
     if ctx.sentence.part == "plan":
         return "target"
-    clause = _strip(ctx.sentence.text[lo:pos], trail=False)
-    if any(clause.startswith(w) for w in _lex("TARGET")):
-        return "target"   # 力争引进1个… outside the plan part
+    # outside the plan part: a clause that opens with a target cue (全年力争引进1个…)
+    clause = "".join(ch for ch in ctx.sentence.text[lo:pos] if ch not in _QUOTES).strip()
+    targets, lead = _lex("TARGET"), [w for w in _lex("LEAD_STRIP") if w not in _lex("TARGET")]
+    while clause:
+        if any(clause.startswith(w) for w in targets):
+            return "target"
+        word = next((w for w in lead if clause.startswith(w)), None)
+        if word is None:
+            break
+        clause = clause[len(word):]
     return "actual"
 
 
@@ -390,7 +396,9 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str,
     # the metric sits before the growth cue for growth shapes, before the number otherwise
     metric_end = num_start
     if shape in ("growth", "growth_list"):
-        m = re.search("(?:" + "|".join(map(re.escape, _lex("GROWTH") + _lex("DECLINE"))) + ")", text[lo:num_start])
+        cues = "|".join(map(re.escape, _lex("GROWTH") + _lex("DECLINE")))
+        leads = "|".join(map(re.escape, _lex("GROWTH_LEAD")))
+        m = re.search(f"(?:{leads})?(?:{cues})", text[lo:num_start])
         if m:
             metric_end = lo + m.start()
     subjects, metric_lo = _head_subjects(ctx, lo, metric_end)
@@ -415,7 +423,8 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str,
         noun = _strip(metric.rsplit("等", 1)[1]) or _following_noun(text, unit_end)
         from_follow = not _strip(metric.rsplit("等", 1)[1])
         metric = _count_metric(lead, noun, first.unit) or metric
-    elif (not metric or (prev_follow and lo == prev_end and raw.rstrip()[-1:] in "、和及与"))                                      and shape in ("amount", "list"):
+    elif (not metric or (prev_follow and lo == prev_end and raw.rstrip()[-1:] in "、和及与")) \
+            and shape in ("amount", "list", "rate"):
         noun = _following_noun(text, unit_end)
         if noun:
             metric, from_follow = _count_metric(lead, noun, first.unit), True
@@ -425,7 +434,7 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str,
         # 有序推进54个自然村污水管网全覆盖: verb before, counted noun after
         noun = _following_noun(text, unit_end)
         if noun:
-            metric, from_follow = _count_metric("", noun, first.unit) and metric + _count_metric("", noun, first.unit), True
+            metric, from_follow = metric + _count_metric("", noun, first.unit), True
     metric = metric if shared else _shorten(metric)
     n = len(hit.items)
     metrics: list[str] = [metric] * n

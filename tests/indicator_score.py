@@ -30,7 +30,7 @@ if not SHARED.exists():  # the checkout's sibling, or the absolute path
 
 # The plan part opens with a short heading line naming the plan year:
 # 2023年重点工作, 二、2023年政府工作目标和主要任务, 二、2024年工作安排
-PLAN_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、)?(?P<year>\d{4})年\S{0,12}?(?:重点工作|工作安排|主要任务|目标任务|工作目标|发展目标|总体思路)")
+PLAN_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、)?(?P<year>\d{4})年\S{0,12}?(?:重点工作|工作安排|主要任务|目标任务|工作目标|发展目标|总体思路|工作谋划)")
 
 DOCS = [
     ("seed", SHARED / "seed" / "000_422bfd801309c4b5.txt", SHARED / "gold" / "000_422bfd801309c4b5.gold.json",
@@ -93,6 +93,7 @@ def score(name: str, text_path: Path, gold_path: Path, area, verbose: bool = Fal
     by_index = {s.index: s for s in sentences}
     used: set[int] = set()
     missed = []
+    pairs = []
     for g in golds:
         hit = next((i for i, p in enumerate(preds)
                     if i not in used and _matches(p, by_index[p.sentence].text, g)), None)
@@ -100,6 +101,7 @@ def score(name: str, text_path: Path, gold_path: Path, area, verbose: bool = Fal
             missed.append(g)
         else:
             used.add(hit)
+            pairs.append((g, preds[hit]))
     core = [g for g in golds if g.get("core")]
     core_missed = [g for g in missed if g.get("core")]
     result = {
@@ -112,7 +114,15 @@ def score(name: str, text_path: Path, gold_path: Path, area, verbose: bool = Fal
     print(f"{name}: gold {result['gold']}, predicted {result['predicted']}, matched {result['matched']}; "
           f"precision {result['precision']:.2f}, recall {result['recall']:.2f}, "
           f"core recall {result['core_recall']:.2f} ({len(core) - len(core_missed)}/{len(core)})")
+    kind_ok = sum(p.kind == g["kind"] for g, p in pairs)
+    growth_ok = sum(p.growth_pct == (None if g["growth_pct"] is None else Decimal(str(g["growth_pct"])))
+                    for g, p in pairs)
+    result["kind_agreement"] = kind_ok / len(pairs) if pairs else 0.0
+    print(f"  of the matched: kind agrees {kind_ok}/{len(pairs)}, growth agrees {growth_ok}/{len(pairs)}")
     if verbose:
+        for g, p in pairs:
+            if p.kind != g["kind"]:
+                print(f"  KIND {g['kind']} != {p.kind}: {g['metric']} | {g['evidence']}")
         for g in missed:
             print(f"  MISS {'*' if g.get('core') else ' '} {g['metric']} {g['value']} {g['unit']} "
                   f"{g['year']} g={g['growth_pct']} | {g['evidence']}")
