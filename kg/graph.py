@@ -71,7 +71,9 @@ def add_extraction(graph: Graph, ex: Extraction) -> None:
     graph.add((doc_iri, DCTERMS.source, Literal(doc.path.replace("\\", "/").rsplit("/", 1)[-1])))
     if info.title:
         graph.add((doc_iri, DCTERMS.title, Literal(info.title, lang="zh")))
-        graph.add((doc_iri, RDFS.label, Literal(info.title, lang="zh")))
+    # every report is titled 政府工作报告: the label says whose and when
+    name = " ".join(p for p in ((info.area_chain[-1] if info.area_chain else "") + info.title, info.date or "") if p)
+    graph.add((doc_iri, RDFS.label, Literal(name or doc.doc_id, lang="zh")))
     if info.date:
         graph.add((doc_iri, DCTERMS.date, Literal(info.date, datatype=XSD.date)))
     if info.meeting:
