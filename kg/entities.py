@@ -117,6 +117,7 @@ def _not_names(rules: RuleSet) -> frozenset[str]:
 def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
     res = rule.result
     min_len, max_len = res.get("min_len", 2), res.get("max_len", 12)
+    forbid = set(res.get("forbid_flags", ()))
     for m in rule.finditer(ctx.text):
         if m.end() not in ctx.ends and m.end() < len(ctx.text):
             continue                      # the suffix must end a token: 村|民 is not 村
@@ -125,6 +126,8 @@ def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
             continue
         if not (min_len <= m.end() - start <= max_len) and not (res.get("bare") and start == m.start()):
             continue
+        if forbid and any(t.flag in forbid for t in ctx.tokens if start <= t.start < m.start()):
+            continue                      # a verb inside: 增强|村, 撤乡 are no names
         label = None
         if res.get("strip_suffix"):
             label = clean_label(ctx.text[start:m.start()], rule.result["type"], rules)
@@ -140,24 +143,32 @@ def _item_type(item: str, rule: Rule, rules: RuleSet) -> str:
 
 
 def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
+    res = rule.result
+    separators = re.compile("[" + res.get("separators", "、") + "]")
+    item_pattern = re.compile(res["item_pattern"]) if "item_pattern" in res else None
     for m in rule.finditer(ctx.text):
-        items_start = m.start("items")
+        items_start, items_end = m.span("items")
         parts, pos = [], items_start
-        for piece in m.group("items").split("、"):
-            parts.append((pos, pos + len(piece)))
-            pos += len(piece) + 1
+        for sep in separators.finditer(ctx.text, items_start, items_end):
+            parts.append((pos, sep.start()))
+            pos = sep.end()
+        parts.append((pos, items_end))
         first_start, first_end = parts[0]
-        # the first item begins after the last boundary word before it: 引进|新湖印染
-        parts[0] = (ctx.extend_left(first_end, 14, floor=first_start), first_end)
+        if not res.get("anchored"):
+            # the first item begins after the last boundary word before it: 引进|新湖印染
+            parts[0] = (ctx.extend_left(first_end, 14, floor=first_start), first_end)
         if len(parts) == 1 and parts[0][1] - parts[0][0] > 10:
             continue
         for start, end in parts:
             while start < end and ctx.text[start] in "和与及":
                 start += 1
-            if end - start < 2 or end - start > 16:
+            if end - start < 2 or end - start > res.get("max_len", 16):
                 continue
-            type_ = _item_type(ctx.text[start:end], rule, rules)
-            label = clean_label(ctx.text[start:end], type_, rules)
+            item = ctx.text[start:end]
+            if item_pattern and not item_pattern.search(item):
+                continue
+            type_ = _item_type(item, rule, rules)
+            label = clean_label(item, type_, rules)
             if type_ == "Industry":
                 label = re.sub(r"(产业|行业)$", "", label)
             mention = _mention(ctx, start, end, type_, rule, rules, label)

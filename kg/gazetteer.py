@@ -65,3 +65,46 @@ def path_of(name: str, within: tuple[str, ...] = ()) -> tuple[str, ...] | None:
     if len(candidates) != 1:
         return None
     return tuple(names[p] for p in _parents(candidates[0]))
+
+
+_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
+
+
+def _short(name: str) -> str:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def province_names() -> list[str]:
+    """Provinces in full and short form: 河北省, 河北; 北京市, 北京."""
+    names, _ = _table()
+    out = set()
+    for code, name in names.items():
+        if code.endswith("0000"):
+            out.update({name, _short(name)})
+    return sorted(out)
+
+
+def province_short_names() -> list[str]:
+    return sorted({_short(n) for c, n in _table()[0].items() if c.endswith("0000")})
+
+
+def division_names() -> list[str]:
+    """Prefecture and county names in full (保定市, 清苑区, 余姚市); the names
+    that are also common words (市辖区, 城区, 郊区, 矿区 ...) are left out."""
+    names, _ = _table()
+    generic = {"市辖区", "城区", "郊区", "矿区", "新区", "开发区", "县", "自治县", "高新区", "经济开发区"}
+    return sorted({n for c, n in names.items() if not c.endswith("0000") and len(n) >= 3 and n not in generic})
+
+
+def county_short_names() -> list[str]:
+    """County-level names without their suffix (余姚, 长垣), for use only right
+    after a province's name (浙江余姚)."""
+    names, _ = _table()
+    out = set()
+    for code, name in names.items():
+        if not code.endswith("00") and len(name) >= 3 and name[-1] in "市县区旗":
+            out.add(name[:-1])
+    return sorted(n for n in out if len(n) >= 2)

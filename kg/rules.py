@@ -20,7 +20,9 @@ pattern expands to a regex alternation of the lexicon NAME, longest first,
 so ``{VILLAGE_SUFFIX}`` becomes ``(?:社区|村)``. ``\\p{Han}`` expands to the
 CJK ideograph range (Python's ``re`` has no Unicode property classes).
 A lexicon entry may itself be a file: ``NAME = "@lexicon/file.txt"`` reads entries
-separated by spaces or lines (``#`` starts a comment), so long lists stay readable.
+separated by spaces or lines (``#`` starts a comment), so long lists stay readable;
+``NAME = "@py:module:function"`` takes the list from a maintained data source
+(kg's gazetteer of administrative divisions).
 """
 from __future__ import annotations
 
@@ -71,6 +73,16 @@ def read_lexicon_file(path: Path) -> tuple[str, ...]:
     return tuple(entries)
 
 
+def _provided(spec: str, where: str) -> tuple[str, ...]:
+    """A lexicon computed from a maintained data source: "@py:module:function"."""
+    import importlib
+    module, _, function = spec.partition(":")
+    try:
+        return tuple(getattr(importlib.import_module(module), function)())
+    except (ImportError, AttributeError) as err:
+        raise RuleError(f"{where}: cannot load {spec} ({err})") from None
+
+
 def alternation(words: tuple[str, ...] | list[str]) -> str:
     ordered = sorted(set(words), key=lambda w: (-len(w), w))
     return "(?:" + "|".join(re.escape(w) for w in ordered) + ")"
@@ -96,7 +108,9 @@ def load_rules(name: str) -> RuleSet:
         raise RuleError(f"{path.name}: {err}") from None
     lexicons: dict[str, tuple[str, ...]] = {}
     for key, value in data.get("lexicon", {}).items():
-        if isinstance(value, str) and value.startswith("@"):
+        if isinstance(value, str) and value.startswith("@py:"):
+            lexicons[key] = _provided(value[4:], f"{path.name} lexicon {key}")
+        elif isinstance(value, str) and value.startswith("@"):
             lexicons[key] = read_lexicon_file(RULES_DIR / value[1:])
         else:
             lexicons[key] = tuple(value)
