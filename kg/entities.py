@@ -86,6 +86,22 @@ class _Context:
         return start
 
 
+    def extend_right(self, pos: int, limit: int) -> int:
+        """Walk forward from `pos` over name-like tokens; return where the name ends."""
+        end = pos
+        i = self.token_at(pos)
+        while i < len(self.tokens):
+            tok = self.tokens[i]
+            if tok.start < pos:
+                i += 1
+                continue
+            if self.is_boundary(tok, i) or tok.end - pos > limit or tok.word in ("等", "和", "及"):
+                break
+            end = tok.end
+            i += 1
+        return end
+
+
 def clean_label(surface: str, type_: str, rules: RuleSet) -> str:
     label = _PAREN_TAIL.sub("", surface)
     label = "".join(ch for ch in label if ch not in _QUOTES).strip()
@@ -191,6 +207,40 @@ def _apply_lexicon(ctx: _Context, rule: Rule, rules: RuleSet):
             yield mention
 
 
+def _apply_coordination(ctx: _Context, rule: Rule, rules: RuleSet, known: list[Mention]):
+    """Siblings in a list share a type: in 南三环、西三环南延, once 西三环南延 is a
+    Project (by its suffix), 南三环 is one too."""
+    limit = rule.result.get("max_len", 14)
+    s0 = ctx.sentence.start
+    taken = [(m.start - s0, m.end - s0) for m in known]
+
+    def free(a, b):
+        return all(b <= x or y <= a for x, y in taken)
+
+    for m in known:
+        if m.type not in rule.result.get("types", ()):
+            continue
+        a, b = m.start - s0, m.end - s0
+        while b < len(ctx.text) and rule.pattern.match(ctx.text, b):     # right siblings
+            start = rule.pattern.match(ctx.text, b).end()
+            end = ctx.extend_right(start, limit)
+            if end - start < 2 or not free(start, end):
+                break
+            found = _mention(ctx, start, end, m.type, rule, rules)
+            if found:
+                yield found
+            b = end
+        while a > 0 and rule.pattern.search(ctx.text[max(0, a - 1):a]):  # left siblings
+            end = a - 1
+            start = ctx.extend_left(end, limit)
+            if end - start < 2 or not free(start, end):
+                break
+            found = _mention(ctx, start, end, m.type, rule, rules)
+            if found:
+                yield found
+            a = start
+
+
 _KINDS: dict[str, Callable] = {
     "suffix": _apply_suffix,
     "enumeration": _apply_enumeration,
@@ -228,6 +278,11 @@ def find_mentions(sentences: list[Sentence], policy=prefer_specific) -> list[Men
         ctx = _Context(sentence, rules)
         candidates = []
         for rule in rules.rules:
-            candidates.extend(_KINDS[rule.result.get("kind", "span")](ctx, rule, rules))
-        found.extend(policy(candidates))
+            if rule.result.get("kind") != "coordination":
+                candidates.extend(_KINDS[rule.result.get("kind", "span")](ctx, rule, rules))
+        kept = policy(candidates)
+        for rule in rules.rules:
+            if rule.result.get("kind") == "coordination":
+                kept = policy(kept + list(_apply_coordination(ctx, rule, rules, kept)))
+        found.extend(kept)
     return found
