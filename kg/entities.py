@@ -66,8 +66,11 @@ class _Context:
             return True
         return len(w) >= 3 and w.endswith(self.long_boundary)
 
-    def extend_left(self, pos: int, limit: int, floor: int = 0) -> int:
-        """Walk back from `pos` over name-like tokens; return where the name starts."""
+    def extend_left(self, pos: int, limit: int, floor: int = 0, stop: re.Pattern | None = None) -> int:
+        """Walk back from `pos` over name-like tokens; return where the name starts.
+
+        `stop` matches a whole token that ends another name of the same kind:
+        in 科技企业孵化器西夏墅…服务中心 the walk from 服务中心 stops at 孵化器."""
         start = pos
         i = self.token_at(pos - 1) if pos > 0 else -1
         if i >= 0 and self.tokens[i].start < pos < self.tokens[i].end:
@@ -80,6 +83,8 @@ class _Context:
                 i -= 1
                 continue
             if tok.start < floor or self.is_boundary(tok, i, tok.end == pos) or pos - tok.start > limit:
+                break
+            if stop is not None and tok.end < pos and stop.fullmatch(tok.word):
                 break
             start = tok.start
             i -= 1
@@ -137,7 +142,7 @@ def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
     for m in rule.finditer(ctx.text):
         if m.end() not in ctx.ends and m.end() < len(ctx.text):
             continue                      # the suffix must end a token: 村|民 is not 村
-        start = ctx.extend_left(m.start(), max_len - (m.end() - m.start()))
+        start = ctx.extend_left(m.start(), max_len - (m.end() - m.start()), stop=rule.pattern)
         if start == m.start() and not res.get("bare"):
             continue
         if not (min_len <= m.end() - start <= max_len) and not (res.get("bare") and start == m.start()):

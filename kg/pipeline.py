@@ -27,7 +27,8 @@ def extract(path: str | Path) -> Extraction:
     mentions = header_mentions(info, sentences) + find_mentions(sentences)
     entities = resolve(mentions)
     area = ("AdministrativeArea", info.area_chain[-1]) if info.area_chain else None
-    relations = find_relations(sentences, entities, info, area)
+    area_path = gazetteer.full_path(info.area_chain) if info.area_chain else (document.doc_id,)
+    relations = find_relations(sentences, entities, info, area, area_path)
     by_sentence = defaultdict(list)
     for e in entities:
         for m in e.mentions:
@@ -35,5 +36,4 @@ def extract(path: str | Path) -> Extraction:
     indicators = extract_indicators(sentences, area, dict(by_sentence)) if area else []
     known = {e.key for e in entities}
     indicators = [i for i in indicators if i.subject in known]
-    area_path = gazetteer.full_path(info.area_chain) if info.area_chain else (document.doc_id,)
     return Extraction(document, info, sentences, area_path, entities, relations, indicators)

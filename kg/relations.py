@@ -30,7 +30,7 @@ def _clauses(sentence: Sentence):
 
 
 def find_relations(sentences: list[Sentence], entities: list[Entity], info: ReportInfo,
-                   area: tuple[str, str] | None) -> list[Relation]:
+                   area: tuple[str, str] | None, area_path: tuple[str, ...] = ()) -> list[Relation]:
     rules = load_rules("relations")
     span_key = _key_of(entities)
     by_sentence: dict[int, list[Mention]] = defaultdict(list)
@@ -51,9 +51,13 @@ def find_relations(sentences: list[Sentence], entities: list[Entity], info: Repo
                 relations += _between(rule, sentence, mentions, span_key, area)
             elif kind == "status" and sentence.part in rule.result.get("parts", ()):
                 relations += _status(rule, sentence, mentions, span_key)
+            elif kind == "sentence":
+                relations += _sentence(rule, sentence, mentions, span_key)
     for rule in rules.rules:
         if rule.result.get("kind") == "name":
             relations += _by_name(rule, entities)
+        elif rule.result.get("kind") == "gazetteer":
+            relations += _by_gazetteer(rule, entities, area_path)
     if area:
         for e in entities:
             if e.type in ("Village", "Community") and area[1] != e.label:
@@ -73,7 +77,12 @@ def _header_relations(info: ReportInfo, entities: list[Entity]) -> list[Relation
 
 
 def _in_clause(mentions, start, end):
-    return [m for m in mentions if m.start >= start and m.end <= end]
+    """The mentions of a clause, leaving out those nested in a longer one
+    (江苏省 inside 江苏省常州技师学院 is not a partner of its own)."""
+    inside = [m for m in mentions if m.start >= start and m.end <= end]
+    return [m for m in inside
+            if not any(o is not m and o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
+                       for o in inside)]
 
 
 def _subject_before(mentions, pos, area, exclude_types=("Award",)):
@@ -88,6 +97,9 @@ def _cue(rule: Rule, sentence: Sentence, mentions, span_key, area):
         in_clause = _in_clause(mentions, cstart, cend)
         for cue in rule.finditer(clause):
             pos = cstart + cue.start()
+            passive = clause.rfind("被", 0, cue.start())
+            if passive >= 0:
+                pos = cstart + passive        # 被X评定为: X is the giver, the subject stands before 被
             objects = [m for m in in_clause if m.start >= cstart + cue.end() and m.type in types]
             subject = _subject_before(in_clause, pos, area)
             subject_key = span_key.get((subject.start, subject.end)) if subject else area
@@ -121,14 +133,38 @@ def _between(rule: Rule, sentence: Sentence, mentions, span_key, area):
 
 
 def _status(rule: Rule, sentence: Sentence, mentions, span_key):
+    types = set(rule.result.get("subject_types", ("Project",)))
     for cstart, cend in _clauses(sentence):
         clause = sentence.text[cstart - sentence.start:cend - sentence.start]
         if not rule.pattern.search(clause):
             continue
         for m in _in_clause(mentions, cstart, cend):
             key = span_key.get((m.start, m.end))
-            if key and key[0] == "Project":
+            # the type the rule gave this mention counts: 粤商工具、金牛研磨等4个项目
+            # are projects here even where the name resolves to an enterprise
+            if key and (m.type in types or key[0] in types):
                 yield Relation(key, "hasStatus", rule.result["status"], sentence.index, rule.id)
+
+
+def _sentence(rule: Rule, sentence: Sentence, mentions, span_key):
+    anchors = [m for m in mentions if m.type in rule.result["object_types"]]
+    if len({span_key.get((m.start, m.end)) for m in anchors}) != 1:
+        return
+    anchor = anchors[0]
+    target = span_key.get((anchor.start, anchor.end))
+    for m in mentions:
+        key = span_key.get((m.start, m.end))
+        if m.start >= anchor.end and key and key[0] in rule.result["subject_types"] and key != target:
+            yield Relation(key, rule.result["relation"], target, sentence.index, rule.id)
+
+
+def _by_gazetteer(rule: Rule, entities: list[Entity], area_path: tuple[str, ...]):
+    from . import gazetteer
+    areas = {e.label: e for e in entities if e.type == "AdministrativeArea"}
+    for label, e in sorted(areas.items()):
+        path = gazetteer.path_of(label, area_path)
+        if path and len(path) >= 2 and path[-1] == label and path[-2] in areas:
+            yield Relation(e.key, rule.result["relation"], areas[path[-2]].key, e.mentions[0].sentence, rule.id)
 
 
 def _by_name(rule: Rule, entities: list[Entity]):

@@ -95,7 +95,9 @@ def expand(pattern: str, lexicons: dict[str, tuple[str, ...]], where: str) -> st
             raise RuleError(f"{where}: unknown lexicon {{{name}}}")
         return alternation(lexicons[name])
     expanded = _MACRO.sub(sub, pattern)
-    return expanded.replace(r"[\p{Han}]", f"[{HAN}]").replace(r"\p{Han}", f"[{HAN}]")
+    # inside a character class \p{Han} is a range; elsewhere it becomes a class
+    expanded = expanded.replace(r"[^\p{Han}", f"[^{HAN}").replace(r"[\p{Han}", f"[{HAN}")
+    return expanded.replace(r"\p{Han}", f"[{HAN}]")
 
 
 @cache
