@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 
 from .model import Entity, Mention, ReportInfo, Sentence
+from .rules import load_rules
 
 _AREA_SUFFIX = re.compile(r"(省|市|区|县|镇|乡|街道)$")
 
@@ -57,6 +58,7 @@ def resolve(mentions: list[Mention]) -> list[Entity]:
         entity.mentions.append(m)
         if m.text != m.label:
             entity.aliases.add(m.text)
+    _merge_abbreviations(entities)
     for entity in entities.values():
         if entity.type == "AdministrativeArea":
             short = _AREA_SUFFIX.sub("", entity.label)
@@ -64,3 +66,31 @@ def resolve(mentions: list[Mention]) -> list[Entity]:
                 entity.aliases.add(short)
         entity.aliases.discard(entity.label)
     return sorted(entities.values(), key=lambda e: (e.type, e.label))
+
+
+def _is_short_form(short: str, full: str, infix) -> bool:
+    """短 = 全 without some infix words, keeping its first two and last two characters."""
+    if len(short) < 4 or len(full) <= len(short) or short[:2] != full[:2] or short[-2:] != full[-2:]:
+        return False
+    i = 0
+    while i < len(short) and short[i] == full[i]:
+        i += 1
+    inserted = full[i:len(full) - (len(short) - i)]
+    return full.endswith(short[i:]) and bool(inserted) and infix.fullmatch(inserted) is not None
+
+
+def _merge_abbreviations(entities: dict[tuple[str, str], Entity]) -> None:
+    rule = load_rules("resolve").rules[0]
+    by_type: dict[str, list[Entity]] = defaultdict(list)
+    for e in entities.values():
+        by_type[e.type].append(e)
+    for type_, group in by_type.items():
+        group.sort(key=lambda e: (len(e.label), e.label))
+        for short in group:
+            fulls = [f for f in group if f is not short and _is_short_form(short.label, f.label, rule.pattern)]
+            if len(fulls) != 1 or short.key not in entities:
+                continue
+            full = fulls[0]
+            full.mentions.extend(short.mentions)
+            full.aliases |= short.aliases | {short.label}
+            del entities[short.key]

@@ -37,6 +37,11 @@ def test_aliases_are_kept(seed_extraction):
     by_label = {e.label: e for e in seed_extraction.entities}
     assert "西夏墅" in by_label["西夏墅镇"].aliases
     assert "全国“四好”商会" in by_label["全国四好商会"].aliases
+    # a short form is the same entity as the full name the report also uses
+    assert "西夏墅幼儿园" in by_label["西夏墅镇中心幼儿园"].aliases
+    assert "西夏墅幼儿园" not in by_label
+    # but a different school is not a short form: 初级 is no infix
+    assert {"西夏墅中学", "西夏墅初级中学"} <= set(by_label)
 
 
 def test_seed_relations(seed_extraction):
