@@ -66,7 +66,8 @@ class _Context:
             return True
         return len(w) >= 3 and w.endswith(self.long_boundary)
 
-    def extend_left(self, pos: int, limit: int, floor: int = 0, stop: re.Pattern | None = None) -> int:
+    def extend_left(self, pos: int, limit: int, floor: int = 0, stop: re.Pattern | None = None,
+                    suffix_follows: bool = True) -> int:
         """Walk back from `pos` over name-like tokens; return where the name starts.
 
         `stop` matches a whole token that ends another name of the same kind:
@@ -82,7 +83,7 @@ class _Context:
             if tok.end > pos:
                 i -= 1
                 continue
-            if tok.start < floor or self.is_boundary(tok, i, tok.end == pos) or pos - tok.start > limit:
+            if tok.start < floor or self.is_boundary(tok, i, suffix_follows and tok.end == pos) or pos - tok.start > limit:
                 break
             if stop is not None and tok.end < pos and stop.fullmatch(tok.word):
                 break
@@ -177,7 +178,7 @@ def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
         first_start, first_end = parts[0]
         if not res.get("anchored"):
             # the first item begins after the last boundary word before it: 引进|新湖印染
-            parts[0] = (ctx.extend_left(first_end, 14, floor=first_start), first_end)
+            parts[0] = (ctx.extend_left(first_end, 14, floor=first_start, suffix_follows=False), first_end)
         if len(parts) == 1 and parts[0][1] - parts[0][0] > 10:
             continue
         for start, end in parts:
@@ -190,6 +191,8 @@ def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
                 continue
             type_ = _item_type(item, rule, rules)
             label = clean_label(item, type_, rules)
+            if res.get("distribute"):
+                label += m.group("head")
             if type_ == "Industry":
                 label = re.sub(r"(产业|行业)$", "", label)
             mention = _mention(ctx, start, end, type_, rule, rules, label)
@@ -237,7 +240,7 @@ def _apply_coordination(ctx: _Context, rule: Rule, rules: RuleSet, known: list[M
             b = end
         while a > 0 and rule.pattern.search(ctx.text[max(0, a - 1):a]):  # left siblings
             end = a - 1
-            start = ctx.extend_left(end, limit)
+            start = ctx.extend_left(end, limit, suffix_follows=False)
             if end - start < 2 or not free(start, end):
                 break
             found = _mention(ctx, start, end, m.type, rule, rules)
