@@ -59,7 +59,7 @@ class _Context:
             return True            # punctuation, quotes, spaces
         if token.flag in _FUNCTION_FLAGS and len(w) <= 2 and w in self.boundary:
             return True
-        if next_to_suffix and w not in self.governing:
+        if next_to_suffix and w not in self.governing and token.flag.startswith("v"):
             # a verb right before 工程/行动 names the works: 增压提升|工程, 专项整治|行动
             return False
         if w in self.boundary or token.flag in _FUNCTION_FLAGS and len(w) <= 2:
@@ -124,8 +124,10 @@ def _mention(ctx: _Context, start: int, end: int, type_: str, rule: Rule, rules:
     surface = ctx.text[start:end]
     label = label if label is not None else clean_label(surface, type_, rules)
     not_names = _not_names(rules)
-    if len(label) < 2 or not _HAN_RE.search(label) or label in not_names:
+    if len(label) < 2 or not _HAN_RE.search(label):
         return None
+    if label in not_names and rule.result.get("kind") != "lexicon":
+        return None                       # a lexicon rule names its words on purpose: 政协
     if rule.result.get("kind") == "suffix" and label[0] in _LEVEL_CHARS and label[1:] in not_names:
         return None                       # 区重点项目: a generic noun with a level in front
     s0 = ctx.sentence.start
