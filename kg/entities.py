@@ -20,7 +20,9 @@ _PAREN_TAIL = re.compile(r"[（(][^）)]{1,4}[）)]$")
 _MEASURES = set("个条座套家年项处名户亩所只场件次人万亿元月日期")
 _COUNT = re.compile(r"\d+(?:\.\d+)?[个条座套家年项处名户亩所只场件次人万亿元月日]+")
 _LEVEL_CHARS = set("省市区县镇乡村")
-_FUNCTION_FLAGS = {"p", "c", "u", "uj", "ul", "uz", "ug", "uv", "ud", "r", "d", "t", "y", "e", "o"}
+# particles and conjunctions end a name whatever the lexicon says; prepositions,
+# adverbs and time words do not (jieba tags 同福茶馆's 同 p, 日月山路's 日月 t)
+_FUNCTION_FLAGS = {"c", "u", "uj", "ul", "uz", "ug", "uv", "ud", "y", "e", "o"}
 
 
 class _Context:
@@ -85,7 +87,7 @@ class _Context:
                 continue
             if tok.start < floor or self.is_boundary(tok, i, suffix_follows and tok.end == pos) or pos - tok.start > limit:
                 break
-            if stop is not None and tok.end < pos and stop.fullmatch(tok.word):
+            if stop is not None and tok.end < pos and len(tok.word) >= 3 and stop.fullmatch(tok.word):
                 break
             start = tok.start
             i -= 1
