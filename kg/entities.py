@@ -18,7 +18,8 @@ _QUOTES = "“”‘’\"'《》「」『』"
 _HAN_RE = re.compile(f"[{HAN}]")
 _PAREN_TAIL = re.compile(r"[（(][^）)]{1,4}[）)]$")
 _MEASURES = set("个条座套家年项处名户亩所只场件次人万亿元月日期")
-_COUNT = re.compile(r"\d+(?:\.\d+)?[个条座套家年项处名户亩所只场件次人万亿元月日]+")
+_COUNT = re.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两几百千万]+)[个条座套家年项处名户亩所只场件次人万亿元月日组]+")
+_FOOTNOTE = re.compile(r"[\u2460-\u24ff\u2776-\u2793]+|\[\d+\]")   # ①, ❶, [5]
 _LEVEL_CHARS = set("省市区县镇乡村")
 # particles and conjunctions end a name whatever the lexicon says; prepositions,
 # adverbs and time words do not (jieba tags 同福茶馆's 同 p, 日月山路's 日月 t)
@@ -44,7 +45,7 @@ class _Context:
         out = set()
         for i, tok in enumerate(self.tokens):
             w = tok.word
-            if _COUNT.fullmatch(w):
+            if _COUNT.fullmatch(w) or _FOOTNOTE.search(w):
                 out.add(i)
             elif w.isdigit() and i + 1 < len(self.tokens) and self.tokens[i + 1].word[:1] in _MEASURES:
                 out.update((i, i + 1))
