@@ -90,6 +90,8 @@ class _Context:
                 break
             if stop is not None and tok.end < pos and len(tok.word) >= 3 and stop.fullmatch(tok.word):
                 break
+            if i > 0 and self.tokens[i - 1].word + tok.word in self.boundary:
+                break                     # a verb jieba split in two: 打|好 污染防治攻坚战
             start = tok.start
             i -= 1
         return start
