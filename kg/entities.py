@@ -37,7 +37,7 @@ class _Context:
         self.ends = {t.end for t in self.tokens}
         self.boundary = set(rules.lexicon("BOUNDARY"))
         self.long_boundary = tuple(w for w in self.boundary if len(w) >= 2)
-        self.governing = set(rules.lexicon("GOVERNING"))
+        self.name_verbs = set(rules.lexicon("NAME_VERBS"))
         self.counted = self._counted_tokens()
 
     def _counted_tokens(self) -> set[int]:
@@ -62,7 +62,7 @@ class _Context:
             return True            # punctuation, quotes, spaces
         if token.flag in _FUNCTION_FLAGS and len(w) <= 2 and w in self.boundary:
             return True
-        if next_to_suffix and w not in self.governing and token.flag.startswith("v"):
+        if next_to_suffix and w in self.name_verbs:
             # a verb right before 工程/行动 names the works: 增压提升|工程, 专项整治|行动
             return False
         if w in self.boundary or token.flag in _FUNCTION_FLAGS and len(w) <= 2:
