@@ -20,6 +20,7 @@ _PAREN_TAIL = re.compile(r"[（(][^）)]{1,4}[）)]$")
 _MEASURES = set("个条座套家年项处名户亩所只场件次人万亿元月日期")
 _COUNT = re.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两几百千万]+)[个条座套家年项处名户亩所只场件次人万亿元月日组]+")
 _FOOTNOTE = re.compile(r"[\u2460-\u24ff\u2776-\u2793]+|\[\d+\]")   # ①, ❶, [5]
+_NAME_MARKS = "·•"                      # 中南高科·清苑新经济产业园 is one name
 _LEVEL_CHARS = set("省市区县镇乡村")
 # particles and conjunctions end a name whatever the lexicon says; prepositions,
 # adverbs and time words do not (jieba tags 同福茶馆's 同 p, 日月山路's 日月 t)
@@ -58,7 +59,7 @@ class _Context:
         w = token.word
         if index in self.counted:
             return True
-        if not any(ch.isalnum() for ch in w):
+        if not any(ch.isalnum() or ch in _NAME_MARKS for ch in w):
             return True            # punctuation, quotes, spaces
         if token.flag in _FUNCTION_FLAGS and len(w) <= 2 and w in self.boundary:
             return True
@@ -173,7 +174,7 @@ def _item_type(item: str, rule: Rule, rules: RuleSet) -> str:
 
 def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
     res = rule.result
-    separators = re.compile("[" + res.get("separators", "、") + "]")
+    separators = re.compile("[" + res.get("separators", "、及") + "]")
     item_pattern = re.compile(res["item_pattern"]) if "item_pattern" in res else None
     for m in rule.finditer(ctx.text):
         items_start, items_end = m.span("items")
