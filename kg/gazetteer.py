@@ -108,3 +108,9 @@ def county_short_names() -> list[str]:
         if not code.endswith("00") and len(name) >= 3 and name[-1] in "市县区旗":
             out.add(name[:-1])
     return sorted(n for n in out if len(n) >= 2)
+
+
+@cache
+def known_names() -> frozenset[str]:
+    """Every province, prefecture and county name in the table."""
+    return frozenset(_table()[0].values())

@@ -23,6 +23,7 @@ _NOISE = [
     re.compile(r"\[bookmark: [^\]]*\]"),                  # Word bookmark: [bookmark: _GoBack]
     re.compile(r"(?m)^[ \t\u3000]*[-—–－]\s*\d{1,3}\s*[-—–－][ \t\u3000]*$"),  # page number: - 1 -
     re.compile(r"\ufeff|\u200b|\u200c|\u200d|\u2060"),    # BOM and zero-width characters
+    re.compile(r"&(?:nbsp|ensp|emsp|thinsp);|&#(?:160|12288);"),  # scraped pages: 区长&nbsp; 李志永
 ]
 # A short line of single Han characters spread out by spaces, as titles and
 # signatures are typeset: "政 府 工 作 报 告", "蔡  刚". The spaces go.

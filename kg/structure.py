@@ -21,45 +21,81 @@ def _rule(rule_id: str):
 
 
 def split_area_chain(place: str) -> tuple[str, ...]:
-    """常州市新北区西夏墅镇 -> (常州市, 新北区, 西夏墅镇)."""
+    """常州市新北区西夏墅镇 -> (常州市, 新北区, 西夏墅镇).
+
+    Text before the chain (政府工作报告在河北省, 较好完成了县) is dropped: the chain
+    is read from the end and stops at the first piece that is no area name.
+    """
+    from . import gazetteer
     suffixes = load_rules("structure").lexicon("AREA_SUFFIX")
     alternatives = "|".join(sorted(map(re.escape, suffixes), key=len, reverse=True))
+    place = place.rsplit("在", 1)[-1]
     parts = re.findall(rf"[\u4e00-\u9fff]+?(?:{alternatives})(?![区县])", place)
-    if "".join(parts) != place:
-        tail = place[len("".join(parts)):]
+    known = gazetteer.known_names()
+    chain: list[str] = []
+    for part in reversed(parts):
+        if part in known or (2 <= len(part) <= 5 and not _NOT_AREA.search(part)):
+            chain.insert(0, part)
+            continue
+        tail = next((part[i:] for i in range(1, len(part) - 1) if part[i:] in known), None)
         if tail:
-            parts.append(tail)
-    return tuple(p for p in parts if len(p) >= 2)
+            chain.insert(0, tail)
+        break
+    return tuple(chain)
+
+
+# characters that never occur in an area's own name, only in the sentence around it
+_NOT_AREA = re.compile(r"[在的了上是和与会议报告完成人民政府第届]")
+
+
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
+
+
+def _cn_int(text: str) -> int:
+    """2023, 二〇一二 (digit by digit), 十二, 二十六 -> int."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    tens, _, ones = text.partition("十")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+
+
+def _date(y: str, m: str, d: str) -> str | None:
+    try:
+        return f"{_cn_int(y):04d}-{_cn_int(m):02d}-{_cn_int(d):02d}"
+    except (KeyError, ValueError):
+        return None
 
 
 def read_header(doc: Document) -> ReportInfo:
-    lines = [l.strip(" \t\u3000—-") for l in doc.text[:1500].split("\n")]
-    lines = [l for l in lines if l]
-    title = lines[0] if lines else ""
-    joined = "".join(lines[:8])
-    meeting = _rule("struct.meeting").pattern.search(joined)
+    lines = [l.strip(" \t\u3000—-") for l in doc.text[:3000].split("\n")]
+    lines = [l for l in lines if l][:30]
+    title = next((l.split("：", 1)[1] if l.startswith("标题：") else l for l in lines), "")
+    joined = "".join(lines[:12])
+    meeting = None
+    for m in _rule("struct.meeting").pattern.finditer(joined):
+        if split_area_chain(m["place"]) or not m["place"]:
+            meeting = m
+            break
     date = place = meeting_name = None
     chain: tuple[str, ...] = ()
     if meeting:
-        y, m, d = int(meeting["y"]), int(meeting["m"]), int(meeting["d"])
-        date = f"{y:04d}-{m:02d}-{d:02d}"
-        place = meeting["place"]
-        chain = split_area_chain(place)
+        if meeting["y"]:
+            date = _date(meeting["y"], meeting["m"], meeting["d"])
+        chain = split_area_chain(meeting["place"])
         session = meeting["session"] if meeting["session"].startswith("第") else "第" + meeting["session"]
-        meeting_name = (chain[-1] if chain else "") + session + "人民代表大会" + meeting["meeting"]
-    speaker = None
-    speaker_rule = _rule("struct.speaker").pattern
-    for line in lines[1:8]:
-        if "代表" in line and "：" in line:
-            break
-        if "会议" in line or "年" in line:
-            continue
-        m = speaker_rule.search(line.replace(" ", "").replace("\u3000", "")) if len(line) <= 40 else None
-        if m:
-            speaker = m["name"]
-            break
+        if chain:
+            meeting_name = chain[-1] + session + "人民代表大会" + meeting["meeting"]
+    if date is None:
+        for line in lines:
+            m = _rule("struct.date").pattern.search(line)
+            if m:
+                date = _date(m["y"] or m["y2"], m["m"] or m["m2"], m["d"] or m["d2"])
+                break
+    speaker = _speaker(lines, has_meeting=meeting is not None)
     if not chain:
-        chain = _area_from_text(doc.text[:3000])
+        chain = _area_from_text(lines, doc.text[:3000])
     year = int(date[:4]) if date else None
     review_year = plan_year = None
     for line in doc.text.split("\n"):
@@ -79,10 +115,34 @@ def read_header(doc: Document) -> ReportInfo:
                       area_chain=chain, review_year=review_year, plan_year=plan_year)
 
 
-def _area_from_text(text: str) -> tuple[str, ...]:
-    """Without a meeting line: the first '我代表X人民政府' names the area."""
-    m = re.search(r"代表([\u4e00-\u9fff]{2,20}?)人民政府", text)
-    return split_area_chain(m.group(1)) if m else ()
+def _speaker(lines: list[str], has_meeting: bool) -> str | None:
+    """A name alone on a short header line, or after a title (县长 闫向阳)."""
+    rule = _rule("struct.speaker").pattern
+    titles = load_rules("structure").lexicon("SPEAKER_TITLE")
+    for line in lines[1:12]:
+        if "代表" in line and "：" in line and not line.startswith("报告人"):
+            break
+        if "会议" in line or "年" in line or len(line) > 40:
+            continue
+        compact = line.replace(" ", "").replace("\u3000", "")
+        if not has_meeting and not any(t in compact for t in titles):
+            continue                      # a bare name means something only under a meeting line
+        m = rule.search(compact)
+        if m:
+            return m["name"]
+    return None
+
+
+def _area_from_text(lines: list[str], text: str) -> tuple[str, ...]:
+    """Without a meeting line: 发文单位, the title, or '我代表X人民政府' names the area."""
+    rule = _rule("struct.area").pattern
+    for candidate in lines + text.split("\n"):
+        m = rule.search(candidate)
+        if m:
+            chain = split_area_chain(m["place"])
+            if chain:
+                return chain
+    return ()
 
 
 def split_sentences(doc: Document, info: ReportInfo) -> list[Sentence]:

@@ -47,3 +47,24 @@ def test_other_reports_headers(name, area, speaker, years):
     assert (info.review_year, info.plan_year) == years
     parts = {s.part for s in split_sentences(doc, info)}
     assert {"review", "plan"} <= parts
+
+
+@pytest.mark.parametrize("name,area,date,speaker", [
+    # scraped page: 标题/发文单位/报告人 lines, a date in Chinese numerals
+    ("hebeisheng_2012.txt", ("河北省",), "2012-01-06", "张庆伟"),
+    # no 在 before the place, and &nbsp; between title and name
+    ("baoding_xushui_2019.txt", ("保定市", "徐水区"), "2019-01-29", "李志永"),
+    # a news page around the report: the meeting is named in a headline
+    ("gaoyangxian_2023.txt", ("高阳县",), None, None),
+])
+def test_scraped_report_headers(name, area, date, speaker):
+    from conftest import DATA
+    info = read_header(read_document(DATA / "scraped" / name))
+    assert (info.area_chain, info.date, info.speaker) == (area, date, speaker)
+
+
+def test_a_chain_drops_the_words_before_it():
+    from kg.structure import split_area_chain
+    assert split_area_chain("政府工作报告在河北省") == ("河北省",)
+    assert split_area_chain("常州市新北区西夏墅镇") == ("常州市", "新北区", "西夏墅镇")
+    assert split_area_chain("较好完成了县") == ()
