@@ -167,17 +167,29 @@ def _by_gazetteer(rule: Rule, entities: list[Entity], area_path: tuple[str, ...]
             yield Relation(e.key, rule.result["relation"], areas[path[-2]].key, e.mentions[0].sentence, rule.id)
 
 
+def _names_of(entity: Entity, strip: tuple[str, ...]) -> list[str]:
+    """The label, the aliases, and each without a generic suffix (梅林村 -> 梅林)."""
+    names = [entity.label, *sorted(entity.aliases)]
+    for name in list(names):
+        for suffix in strip:
+            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+                names.append(name[: -len(suffix)])
+    return [n for n in names if len(n) >= 2]
+
+
 def _by_name(rule: Rule, entities: list[Entity]):
     subjects = [e for e in entities if e.type in rule.result["subject_types"]]
     targets = [e for e in entities if e.type in rule.result["contained_types"]]
     prefix = rule.result.get("position") == "prefix"
+    strip = tuple(rule.result.get("strip_suffixes", ()))
     for s in subjects:
         for t in targets:
-            if t.label == s.label or len(t.label) < 2:
+            if t.key == s.key:
                 continue
-            hit = s.label.startswith(t.label) if prefix else t.label in s.label
-            if hit:
-                yield Relation(s.key, rule.result["relation"], t.key, s.mentions[0].sentence, rule.id)
+            for name in _names_of(t, strip):
+                if name != s.label and (s.label.startswith(name) if prefix else name in s.label):
+                    yield Relation(s.key, rule.result["relation"], t.key, s.mentions[0].sentence, rule.id)
+                    break
 
 
 def _unique(relations: list[Relation]) -> list[Relation]:
