@@ -53,9 +53,13 @@ def find_relations(sentences: list[Sentence], entities: list[Entity], info: Repo
                 relations += _status(rule, sentence, mentions, span_key)
             elif kind == "sentence":
                 relations += _sentence(rule, sentence, mentions, span_key)
+    named_pairs: set = set()             # one name rule per pair: locatedIn before involves
     for rule in rules.rules:
         if rule.result.get("kind") == "name":
-            relations += _by_name(rule, entities)
+            for r in _by_name(rule, entities, set(area_path)):
+                if (r.subject, r.object) not in named_pairs:
+                    named_pairs.add((r.subject, r.object))
+                    relations.append(r)
         elif rule.result.get("kind") == "gazetteer":
             relations += _by_gazetteer(rule, entities, area_path)
     if area:
@@ -177,14 +181,14 @@ def _names_of(entity: Entity, strip: tuple[str, ...]) -> list[str]:
     return [n for n in names if len(n) >= 2]
 
 
-def _by_name(rule: Rule, entities: list[Entity]):
+def _by_name(rule: Rule, entities: list[Entity], own_areas: set[str] = frozenset()):
     subjects = [e for e in entities if e.type in rule.result["subject_types"]]
-    targets = [e for e in entities if e.type in rule.result["contained_types"]]
+    targets = [e for e in entities if e.type in rule.result["contained_types"] and e.label not in own_areas]
     prefix = rule.result.get("position") == "prefix"
     strip = tuple(rule.result.get("strip_suffixes", ()))
     for s in subjects:
         for t in targets:
-            if t.key == s.key:
+            if t.key == s.key or t.label == s.label:
                 continue
             for name in _names_of(t, strip):
                 if name != s.label and (s.label.startswith(name) if prefix else name in s.label):
