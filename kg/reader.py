@@ -24,6 +24,7 @@ _NOISE = [
     re.compile(r"(?m)^[ \t\u3000]*[-—–－]\s*\d{1,3}\s*[-—–－][ \t\u3000]*$"),  # page number: - 1 -
     re.compile(r"\ufeff|\u200b|\u200c|\u200d|\u2060"),    # BOM and zero-width characters
     re.compile(r"&(?:nbsp|ensp|emsp|thinsp);|&#(?:160|12288);"),  # scraped pages: 区长&nbsp; 李志永
+    re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"),     # control characters (never text)
 ]
 # A short line of single Han characters spread out by spaces, as titles and
 # signatures are typeset: "政 府 工 作 报 告", "蔡  刚". The spaces go.
@@ -63,8 +64,12 @@ def decode(raw: bytes, where: Path | str = "input") -> str:
         return _strict(raw, "utf-16", where)
     if raw.startswith((b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"GIF8", b"\xff\xd8\xff")):
         raise KgError(f"{where}: is a binary file (an image, PDF or office file), not a text report.")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
     if b"\x00" in raw[:4096]:
-        # UTF-16 without BOM: every other byte of ASCII/CJK text is often zero.
+        # UTF-16 without BOM: the high byte of ASCII characters is zero.
         for enc in ("utf-16-le", "utf-16-be"):
             try:
                 text = raw.decode(enc)
@@ -73,11 +78,10 @@ def decode(raw: bytes, where: Path | str = "input") -> str:
             if _HAN.search(text):
                 return text
         raise KgError(f"{where}: is a binary file, not a text report.")
-    for enc in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes  # only for the rare odd file
     best = from_bytes(raw).best()
     if best is None:

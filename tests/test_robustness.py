@@ -1,0 +1,133 @@
+"""Bad and hostile input: kg builds what it can, says what it cannot, never crashes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from kg.errors import KgError
+from kg.graph import add_extraction, new_graph
+from kg.pipeline import extract
+
+from conftest import CORPUS, ROOT, SEED
+
+SEED_SENTENCES = [s for s in SEED.read_text(encoding="utf-8").split("。") if s.strip()]
+HOSTILE = ['"""', "\\", "<script>alert(1)</script>", "</script>", "{{ x }}", "\n", "\u202e", "\u200b",
+           "😀", "<img src=x onerror=alert(1)>", "'", "\"", "%", "#", " ", "\x00"]
+
+
+def _build_text(tmp_path, text: str) -> Graph | None:
+    path = tmp_path / "report.txt"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        ex = extract(path)
+    except KgError:
+        return None
+    graph = new_graph()
+    add_extraction(graph, ex)
+    return graph
+
+
+def _roundtrips(graph: Graph) -> None:
+    for fmt in ("turtle", "nt", "json-ld"):
+        data = graph.serialize(format=fmt)
+        assert isomorphic(Graph().parse(data=data, format=fmt), graph), fmt
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=0, max_size=300))
+def test_any_text_builds_or_is_refused_cleanly(tmp_path, text):
+    graph = _build_text(tmp_path, text.replace("\x00", "") .encode("utf-8", "replace").decode("utf-8"))
+    if graph is not None:
+        _roundtrips(graph)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(SEED_SENTENCES), st.sampled_from(HOSTILE), st.integers(0, 40)),
+                min_size=1, max_size=8))
+def test_seed_sentences_with_hostile_edits_stay_valid_rdf(tmp_path, edits):
+    """Report text with quotes, backslashes, markup, RTL marks and emoji spliced in."""
+    parts = ["政府工作报告", "——2023年1月6日在常州市新北区西夏墅镇第五届人民代表大会第三次会议上", "各位代表："]
+    for sentence, junk, at in edits:
+        at = min(at, len(sentence))
+        parts.append(sentence[:at] + junk + sentence[at:] + "。")
+    graph = _build_text(tmp_path, "\n".join(parts))
+    assert graph is not None
+    _roundtrips(graph)
+
+
+def test_hostile_names_make_valid_iris_and_literals(tmp_path):
+    text = ("政府工作报告\n——2023年1月6日在常州市新北区西夏墅镇第五届人民代表大会第三次会议上\n各位代表：\n"
+            "落实“<script>alert(1)</script>”工作要求，引进“{{x}}\\”、A\"B#C%20等3个项目。"
+            "深化“河长制”改革，<img src=x onerror=alert(1)>、</script>等企业稳步推进。\n")
+    graph = _build_text(tmp_path, text)
+    assert graph is not None
+    _roundtrips(graph)
+    labels = {str(o) for o in graph.objects(None, None) if getattr(o, "language", None) == "zh"}
+    assert any("<script>" in label for label in labels)
+    for s in graph.subjects():
+        assert not any(ch in str(s) for ch in ' "<>{}|\\^`'), s
+
+
+def test_build_order_does_not_change_output(tmp_path):
+    from kg.build import build_graph
+    files = sorted(CORPUS.glob("*.txt"))[:3] + [SEED]
+    build_graph(files, tmp_path / "a", html=False)
+    build_graph(list(reversed(files)), tmp_path / "b", html=False)
+    assert (tmp_path / "a" / "graph.ttl").read_bytes() == (tmp_path / "b" / "graph.ttl").read_bytes()
+
+
+def test_hash_seed_does_not_change_output(tmp_path):
+    outs = []
+    for seed in ("1", "4242"):
+        out = tmp_path / seed
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-m", "kg", "build", str(SEED), "-o", str(out)],
+                       check=True, capture_output=True, env=env)
+        outs.append((out / "graph.ttl").read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_killed_build_leaves_previous_output_intact(tmp_path):
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "kg", "build", str(SEED), "-o", str(out)], check=True, capture_output=True)
+    before = {name: (out / name).read_bytes() for name in ("graph.ttl", "graph.html")}
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "build", str(CORPUS), "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)                      # segmenting, well before anything is written
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for name, data in before.items():
+        assert (out / name).read_bytes() == data
+    Graph().parse(out / "graph.ttl", format="turtle")
+
+
+def test_interrupted_build_says_so(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "build", str(CORPUS), "-o", str(tmp_path / "o")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert not (tmp_path / "o" / "graph.ttl").exists()
+
+
+@pytest.mark.parametrize("text,value,unit", [
+    ("全年实现地区生产总值８０．５７亿元，同比增长６．５％。", "80.57", "亿元"),
+    ("全年实现财政收入一百二十亿元。", "120", "亿元"),
+    ("全年完成投资两千三百万元。", "2300", "万元"),
+])
+def test_numbers_in_any_writing(tmp_path, text, value, unit):
+    graph = _build_text(tmp_path, "政府工作报告\n——2023年1月6日在常州市新北区西夏墅镇第五届人民代表大会第三次会议上\n各位代表：\n2022年工作回顾\n" + text)
+    rows = list(graph.query("SELECT ?v ?u WHERE { ?i a kg:Indicator ; kg:value ?v ; kg:unit ?u }"))
+    assert (float(rows[0][0]), str(rows[0][1])) == (float(value), unit)
