@@ -120,6 +120,21 @@ def validate(graph_path):
         _fail("the graph does not conform to the SHACL shapes.")
 
 
+@cli.command(name="eval")
+@click.argument("gold", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))
+@click.option("--graph", "graph_path", type=click.Path(path_type=Path), help="Score this built graph instead of building INPUT.")
+@click.option("--per-rule", is_flag=True, help="Each rule's outputs and precision, worst first.")
+@click.option("--show", default=20, show_default=True, help="How many misses and false positives to list per kind.")
+def evaluate(gold, input_path, graph_path, per_rule, show):
+    """Score extraction against a gold annotation: P/R/F1 for entities, relations, indicators.
+
+    Example: kg eval gold.json seeds/000_422bfd801309c4b5.txt --per-rule
+    """
+    from .evaluate import evaluate_command
+    click.echo(evaluate_command(gold, input_path, graph_path, show=show, per_rule=per_rule))
+
+
 def main(argv=None):
     """Entry point: KgError becomes one line on stderr and exit status 1."""
     try:
