@@ -94,6 +94,13 @@ def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_
     return result
 
 
+def _file_mode() -> int:
+    """The mode a plain new file gets here (mkstemp's own 0600 would hide output from others)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_outputs(graph: Graph, out_dir: Path, html: bool = True) -> list[Path]:
     """Write every file to a temporary name first, then move each into place."""
     from .export import export
@@ -109,6 +116,7 @@ def write_outputs(graph: Graph, out_dir: Path, html: bool = True) -> list[Path]:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+            os.chmod(tmp, _file_mode())
             staged.append((tmp, out_dir / name))
         for tmp, final in staged:
             os.replace(tmp, final)
@@ -141,6 +149,7 @@ def write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -120,6 +120,17 @@ def validate(graph_path):
         _fail("the graph does not conform to the SHACL shapes.")
 
 
+@cli.command()
+@click.argument("page", required=False, type=click.Path(path_type=Path), default=Path("output") / "graph.html")
+def view(page):
+    """Open the graph page in your browser (or print where it is).
+
+    Example: kg view output/graph.html
+    """
+    from .html import view as open_page
+    click.echo(open_page(page))
+
+
 @cli.command(name="eval")
 @click.argument("gold", type=click.Path(path_type=Path))
 @click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))

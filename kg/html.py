@@ -31,6 +31,7 @@ __all__ = ["render_html", "ENTITY_STYLE", "RELATION_ZH"]
 
 KG = Namespace("https://w3id.org/govkg/ontology#")
 NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
+ITSRDF = Namespace("http://www.w3.org/2005/11/its/rdf#")
 
 VIS_VERSION = "9.1.2"
 
@@ -141,42 +142,63 @@ def _entity_types(g: Graph) -> dict:
     return found
 
 
-def _indicator_line(g: Graph, ind) -> tuple[tuple, str]:
-    metric = _pick_text(g.objects(ind, KG.metric)) or "?"
-    value = g.value(ind, KG.value)
-    unit = _pick_text(g.objects(ind, KG.unit)) or ""
-    year = g.value(ind, KG.year)
-    growth = g.value(ind, KG.growthPct)
+def _marks(text: str, anchors: list[tuple[int, str]]) -> list[list[int]]:
+    """Where each mention stands in its sentence text: [[begin, end], ...]."""
+    out = []
+    for hint, anchor in sorted(anchors):
+        i = text.find(anchor, max(0, hint - 2)) if anchor else -1
+        if i < 0:
+            i = text.find(anchor)
+        if i >= 0 and [i, i + len(anchor)] not in out:
+            out.append([i, i + len(anchor)])
+    return sorted(out)
+
+
+def _indicator_row(g: Graph, ind) -> dict:
+    def text(p):
+        v = g.value(ind, p)
+        if v is None:
+            return None
+        v = str(v)
+        return v[:-2] if v.endswith(".0") else v      # 138.0 is shown as written: 138
     kind = g.value(ind, KG.kind)
-    parts = [metric, f"{value}{unit}" if value is not None else unit]
-    if year is not None:
-        parts.append(f"{year}年")
-    if growth is not None:
-        g_text = str(growth)
-        parts.append(f"增长{g_text}%" if not g_text.startswith("-") else f"下降{g_text[1:]}%")
-    if kind is not None and _local(kind) in KIND_ZH:
-        parts.append(f"({KIND_ZH[_local(kind)]})")
-    line = " ".join(p for p in parts if p)
-    return ((-_int(year, 0), metric, line, str(ind)), line)
+    return {"metric": _pick_text(g.objects(ind, KG.metric)) or "", "value": text(KG.value),
+            "unit": text(KG.unit), "year": _int(g.value(ind, KG.year), 0) or None,
+            "growth": text(KG.growthPct), "kind": _local(kind) if kind is not None else ""}
+
+
+def _row_key(row: dict) -> tuple:
+    return (-(row["year"] or 0), row["metric"], row["value"] or "", row["kind"])
 
 
 def build_nx(graph: Graph) -> nx.DiGraph:
     """The entity graph: one node per typed entity, one edge per related pair.
 
-    Node attributes: ``label``, ``type``, ``title`` (plain-text hover).
-    Edge attributes: ``relations`` (predicate local names), ``title``.
+    Node attributes: ``label``, ``type``, ``title`` (plain-text hover) and
+    ``info`` (aliases, statuses, sentences with the mention marked,
+    indicators, relations) for the side panel. Edge attributes:
+    ``relations`` (predicate local names), ``title``, ``sentences``.
     """
     g = graph
     sentences = _Sentences(g)
     types = _entity_types(g)
     G = nx.DiGraph()
 
-    # indicators, grouped by the entity they are about
     indicators: dict = {}
     for ind in g.subjects(RDF.type, KG.Indicator):
         for about in g.objects(ind, KG.about):
             if about in types:
-                indicators.setdefault(about, []).append(_indicator_line(g, ind))
+                indicators.setdefault(about, []).append(_indicator_row(g, ind))
+    # mentions: entity -> sentence -> [(offset in sentence, text)]
+    mentions: dict = {}
+    for m in g.subjects(ITSRDF.taIdentRef, None):
+        entity = g.value(m, ITSRDF.taIdentRef)
+        sentence = g.value(m, NIF.sentence)
+        if entity in types and sentence is not None:
+            hint = _int(g.value(m, NIF.beginIndex), 0) - _int(g.value(sentence, NIF.beginIndex), 0)
+            anchor = _pick_text(g.objects(m, NIF.anchorOf)) or ""
+            mentions.setdefault(entity, {}).setdefault(sentence, []).append((hint, anchor))
+    areas = {str(a) for a in g.objects(None, KG.area)}
 
     for node in sorted(types, key=str):
         etype = types[node]
@@ -195,16 +217,22 @@ def build_nx(graph: Graph) -> nx.DiGraph:
         if texts:
             lines.append(f"来源句（共 {len(texts)} 句）：")
             lines.extend("· " + _clip(t) for t in texts[:MAX_SENTENCES])
-        inds = sorted(indicators.get(node, []))
-        if inds:
-            lines.append(f"指标（共 {len(inds)} 项）：")
-            lines.extend("· " + line for _, line in inds[:MAX_INDICATORS])
-            if len(inds) > MAX_INDICATORS:
-                lines.append(f"… 另有 {len(inds) - MAX_INDICATORS} 项")
-        G.add_node(str(node), label=label, type=etype, title="\n".join(lines),
-                   iri=str(node))
+        rows = sorted(indicators.get(node, []), key=_row_key)
+        if rows:
+            lines.append(f"指标（共 {len(rows)} 项）：")
+            lines.extend("· " + _row_text(r) for r in rows[:MAX_INDICATORS])
+            if len(rows) > MAX_INDICATORS:
+                lines.append(f"… 另有 {len(rows) - MAX_INDICATORS} 项")
+        sources = []
+        for sent in sorted(set(g.objects(node, PROV.wasDerivedFrom)), key=sentences.key):
+            text = _pick_text(g.objects(sent, NIF.anchorOf))
+            if text:
+                sources.append({"text": text, "marks": _marks(text, mentions.get(node, {}).get(sent, []))})
+        G.add_node(str(node), label=label, type=etype, title="\n".join(lines), iri=str(node),
+                   area=str(node) in areas,
+                   info={"aliases": aliases, "statuses": statuses, "sentences": sources,
+                         "indicators": rows, "relations": []})
 
-    # provenance of relations: (s, p, o) -> sentence texts
     stmt_texts: dict = {}
     for st in g.subjects(RDF.type, RDF.Statement):
         key = (g.value(st, RDF.subject), g.value(st, RDF.predicate), g.value(st, RDF.object))
@@ -220,6 +248,7 @@ def build_nx(graph: Graph) -> nx.DiGraph:
         rels = edges[(s, o)]
         names = [r for r in RELATION_ZH if r in rels]
         lines = [f"{G.nodes[s]['label']} → {G.nodes[o]['label']}"]
+        edge_sentences = []
         for r in names:
             lines.append(f"{RELATION_ZH[r]}（{r}）")
             texts: list[str] = []
@@ -228,8 +257,41 @@ def build_nx(graph: Graph) -> nx.DiGraph:
                     if t not in texts:
                         texts.append(t)
             lines.extend("· " + _clip(t) for t in texts[:MAX_SENTENCES])
-        G.add_edge(s, o, relations=names, title="\n".join(lines))
+            edge_sentences.extend({"relation": r, "text": t} for t in texts)
+            G.nodes[s]["info"]["relations"].append({"relation": r, "dir": "out", "other": o})
+            G.nodes[o]["info"]["relations"].append({"relation": r, "dir": "in", "other": s})
+        G.add_edge(s, o, relations=names, title="\n".join(lines), sentences=edge_sentences)
     return G
+
+
+def _row_text(r: dict) -> str:
+    parts = [r["metric"], f"{r['value']}{r['unit'] or ''}" if r["value"] is not None else (r["unit"] or "")]
+    if r["year"]:
+        parts.append(f"{r['year']}年")
+    if r["growth"] is not None:
+        parts.append(f"增长{r['growth']}%" if not r["growth"].startswith("-") else f"下降{r['growth'][1:]}%")
+    if r["kind"] in KIND_ZH:
+        parts.append(f"({KIND_ZH[r['kind']]})")
+    return " ".join(p for p in parts if p)
+
+
+# Headline indicators: what a reader of the report looks for first — every
+# figure reported with its growth, and every amount in 亿元 (the scale of a
+# town's or county's economy). Listed by year, subject and metric.
+HEADLINE_UNITS = ("亿元",)
+
+
+def headline_indicators(graph: Graph) -> list[dict]:
+    rows = []
+    for ind in graph.subjects(RDF.type, KG.Indicator):
+        row = _indicator_row(graph, ind)
+        if row["growth"] is None and row["unit"] not in HEADLINE_UNITS:
+            continue
+        about = graph.value(ind, KG.about)
+        row["subject"] = _pick_text(graph.objects(about, RDFS.label)) or _local(about)
+        row["id"] = str(about)
+        rows.append(row)
+    return sorted(rows, key=lambda r: (-(r["year"] or 0), r["subject"], r["metric"], r["value"] or ""))
 
 
 # --------------------------------------------------------------------------
@@ -264,26 +326,34 @@ def _csp_hash(script: str) -> str:
 
 def _network(G: nx.DiGraph) -> Network:
     net = Network(directed=True, cdn_resources="in_line")
+    # the reports' own areas in the middle: one at the centre, several on a small ring
+    areas = [n for n in G.nodes if G.nodes[n]["area"]]
+    ring = 0 if len(areas) < 2 else 80 * len(areas)
+    centre = {n: (round(ring * math.cos(2 * math.pi * i / len(areas))),
+                  round(ring * math.sin(2 * math.pi * i / len(areas)))) for i, n in enumerate(areas)}
     for n in G.nodes:  # already sorted
         a = G.nodes[n]
         _, colour, shape = ENTITY_STYLE[a["type"]]
         deg = G.degree(n)
+        extra = {"x": centre[n][0], "y": centre[n][1], "fixed": True} if n in centre else {}
         net.add_node(
             n, label=a["label"], shape=shape, size=round(10 + 5 * math.sqrt(deg), 1),
             color={"background": colour, "border": "#333333",
                    "highlight": {"background": colour, "border": "#000000"},
                    "hover": {"background": colour, "border": "#000000"}},
             title=a["title"], kgType=a["type"], kgTypeZh=ENTITY_STYLE[a["type"]][0],
-            degree=deg,
+            degree=deg, info=a["info"], **extra,
         )
     for i, (s, o) in enumerate(sorted(G.edges)):
         a = G.edges[s, o]
-        net.add_edge(s, o, id=f"e{i}", title=a["title"], relations=a["relations"])
+        net.add_edge(s, o, id=f"e{i}", title=a["title"], relations=a["relations"],
+                     sentences=a["sentences"])
     net.force_atlas_2based(gravity=-60, central_gravity=0.01, spring_length=110,
                            spring_strength=0.06, damping=0.5, overlap=0.2)
-    net.options.physics.stabilization.iterations = 400
+    # a large graph (several reports) settles in fewer, cheaper iterations
+    net.options.physics.stabilization.iterations = 400 if len(G) <= 400 else 150
     net.options.physics.stabilization.updateInterval = 25
-    net.options.edges.toggle_smoothness("continuous")
+    net.options.edges.toggle_smoothness("continuous" if len(G) <= 400 else "dynamic")
     net.options.edges.inherit_colors(False)
     return net
 
@@ -306,6 +376,8 @@ def _options(net: Network, n_nodes: int) -> dict:
                                 "multiselect": False, "navigationButtons": False})
     # a fixed seed keeps the browser's layout reproducible too
     opts["layout"] = {"randomSeed": 7, "improvedLayout": n_nodes <= 200}
+    if n_nodes > 400:
+        opts["edges"]["smooth"] = False          # straight edges: a big graph stays responsive
     return opts
 
 
@@ -314,64 +386,180 @@ _APP_JS = r"""
   "use strict";
   var data = JSON.parse(document.getElementById("kg-data").textContent);
   var status = document.getElementById("kg-status");
-  var details = document.getElementById("kg-details");
-  function tip(text) {
-    var div = document.createElement("div");
-    div.className = "kg-tip";
-    div.textContent = text;          // text only, never markup
-    return div;
+  var panel = document.getElementById("kg-panel");
+  var RELZH = data.relationsZh, STATUSZH = data.statusZh, KINDZH = data.kindZh;
+
+  function el(tag, text, cls) {          // every document text goes in as text, never markup
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (cls) { e.className = cls; }
+    return e;
   }
-  var titles = {};
+  function tip(text) { var d = el("div", text, "kg-tip"); return d; }
+
+  var byId = {};
   var nodes = data.nodes.map(function (n) {
+    byId[n.id] = n;
     var o = Object.assign({}, n);
-    titles["n:" + n.id] = n.title;
+    delete o.info;
     o.title = tip(n.title);
     return o;
   });
+  var edgeById = {};
   var edges = data.edges.map(function (e) {
+    edgeById[e.id] = e;
     var o = Object.assign({}, e);
-    titles["e:" + e.id] = e.title;
+    delete o.sentences;
     o.title = tip(e.title);
     return o;
   });
-  if (nodes.length === 0) {
-    status.textContent = "图中没有实体";
-    return;
-  }
-  var container = document.getElementById("kg-network");
+  window.kgData = {nodes: data.nodes.length, edges: data.edges.length};
+  if (nodes.length === 0) { status.textContent = "图中没有实体"; return; }
+
   var nodeSet = new vis.DataSet(nodes);
-  var network = new vis.Network(container,
+  var network = new vis.Network(document.getElementById("kg-network"),
     {nodes: nodeSet, edges: new vis.DataSet(edges)}, data.options);
+  window.kgNetwork = network;
+  window.kgNodes = nodeSet;
   status.textContent = "布局中…";
   network.on("stabilizationProgress", function (p) {
     status.textContent = "布局中… " + Math.round(100 * p.iterations / p.total) + "%";
   });
   network.once("stabilizationIterationsDone", function () {
-    network.setOptions({physics: false});
+    network.setOptions({physics: false});        // the layout settles, then stays still
     status.textContent = "";
     document.body.setAttribute("data-kg-ready", "1");
   });
-  function show(text) {
-    details.textContent = text || "";
-    details.hidden = !text;
+
+  // ---- side panel
+  function section(title) { var s = el("section"); s.appendChild(el("h3", title)); panel.appendChild(s); return s; }
+  function marked(text, marks) {
+    var p = el("p", null, "kg-sentence"), at = 0;
+    (marks || []).forEach(function (m) {
+      if (m[0] < at) { return; }
+      p.appendChild(document.createTextNode(text.slice(at, m[0])));
+      p.appendChild(el("mark", text.slice(m[0], m[1])));
+      at = m[1];
+    });
+    p.appendChild(document.createTextNode(text.slice(at)));
+    return p;
+  }
+  function select(id) {
+    var ids = [id].concat(network.getConnectedNodes(id));
+    network.selectNodes(ids);
+    network.focus(id, {scale: 1.1, animation: {duration: 300}});
+    openNode(id);
+  }
+  function openNode(id) {
+    var n = byId[id]; if (!n) { return; }
+    var info = n.info;
+    panel.textContent = "";
+    panel.hidden = false;
+    var close = el("button", "×", "kg-close");
+    close.addEventListener("click", function () { panel.hidden = true; network.unselectAll(); });
+    panel.appendChild(close);
+    panel.appendChild(el("h2", n.label));
+    panel.appendChild(el("div", n.kgTypeZh + "（" + n.kgType + "）", "kg-type"));
+    if (info.aliases.length) { section("别名").appendChild(el("p", info.aliases.join("、"))); }
+    if (info.statuses.length) {
+      section("状态").appendChild(el("p", info.statuses.map(function (s) { return (STATUSZH[s] || s) + "（" + s + "）"; }).join("、")));
+    }
+    if (info.relations.length) {
+      var ul = el("ul", null, "kg-relations");
+      info.relations.forEach(function (r) {
+        var other = byId[r.other], li = el("li");
+        li.appendChild(el("span", r.dir === "out" ? (RELZH[r.relation] || r.relation) + " → " : "← " + (RELZH[r.relation] || r.relation) + " ", "kg-rel"));
+        var a = el("button", other ? other.label : r.other, "kg-link");
+        a.addEventListener("click", function () { select(r.other); });
+        li.appendChild(a);
+        ul.appendChild(li);
+      });
+      section("关系").appendChild(ul);
+    }
+    if (info.indicators.length) {
+      var table = el("table", null, "kg-table"), head = el("tr");
+      ["指标", "数值", "单位", "年份", "增长%", "类别"].forEach(function (h) { head.appendChild(el("th", h)); });
+      table.appendChild(head);
+      info.indicators.forEach(function (r) {
+        var tr = el("tr");
+        [r.metric, r.value, r.unit, r.year, r.growth, KINDZH[r.kind] || r.kind].forEach(function (v) { tr.appendChild(el("td", v === null ? "" : v)); });
+        table.appendChild(tr);
+      });
+      section("指标").appendChild(table);
+    }
+    var src = section("来源句（" + info.sentences.length + "）");
+    info.sentences.forEach(function (s) { src.appendChild(marked(s.text, s.marks)); });
+  }
+  function openEdge(id) {
+    var e = edgeById[id]; if (!e) { return; }
+    panel.textContent = ""; panel.hidden = false;
+    var close = el("button", "×", "kg-close");
+    close.addEventListener("click", function () { panel.hidden = true; });
+    panel.appendChild(close);
+    panel.appendChild(el("h2", (byId[e.from] || {}).label + " → " + (byId[e.to] || {}).label));
+    panel.appendChild(el("div", e.relations.map(function (r) { return (RELZH[r] || r) + "（" + r + "）"; }).join("、"), "kg-type"));
+    var src = section("来源句");
+    e.sentences.forEach(function (s) { src.appendChild(el("p", s.text, "kg-sentence")); });
   }
   network.on("click", function (p) {
-    if (p.nodes.length) { show(titles["n:" + p.nodes[0]]); }
-    else if (p.edges.length) { show(titles["e:" + p.edges[0]]); }
-    else { show(""); }
+    if (p.nodes.length) { openNode(p.nodes[0]); }
+    else if (p.edges.length) { openEdge(p.edges[0]); }
+    else { panel.hidden = true; }
   });
+  window.kgSelect = select;
+
+  // ---- legend as a filter
+  var hidden = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#kg-legend li[data-type]"), function (li) {
+    li.addEventListener("click", function () {
+      var t = li.getAttribute("data-type");
+      hidden[t] = !hidden[t];
+      li.classList.toggle("kg-off", hidden[t]);
+      nodeSet.update(data.nodes.filter(function (n) { return n.kgType === t; })
+        .map(function (n) { return {id: n.id, hidden: hidden[t]}; }));
+    });
+  });
+
+  // ---- search by name or alias
   var search = document.getElementById("kg-search");
+  function find(q) {
+    var exact = [], part = [];
+    data.nodes.forEach(function (n) {
+      var names = [n.label].concat(n.info.aliases);
+      if (names.indexOf(q) >= 0) { exact.push(n); }
+      else if (names.some(function (x) { return x.indexOf(q) >= 0; })) { part.push(n); }
+    });
+    return exact.concat(part);
+  }
   search.addEventListener("keydown", function (ev) {
     if (ev.key !== "Enter") { return; }
-    var q = search.value.trim();
-    if (!q) { return; }
-    var hit = data.nodes.filter(function (n) { return n.label.indexOf(q) >= 0; });
+    var q = search.value.trim(); if (!q) { return; }
+    var hit = find(q);
     if (!hit.length) { status.textContent = "未找到：" + q; return; }
     status.textContent = hit.length > 1 ? ("找到 " + hit.length + " 个，显示第一个") : "";
-    network.selectNodes([hit[0].id]);
-    network.focus(hit[0].id, {scale: 1.2, animation: true});
-    show(titles["n:" + hit[0].id]);
+    if (hidden[hit[0].kgType]) { status.textContent = "“" + q + "”的类型已隐藏"; }
+    select(hit[0].id);
   });
+
+  // ---- headline indicators
+  var headline = document.getElementById("kg-headline");
+  var toggle = document.getElementById("kg-headline-toggle");
+  toggle.addEventListener("click", function () { headline.hidden = !headline.hidden; });
+  if (data.headline.length) {
+    var table = el("table", null, "kg-table"), head = el("tr");
+    ["主体", "指标", "数值", "单位", "年份", "增长%", "类别"].forEach(function (h) { head.appendChild(el("th", h)); });
+    table.appendChild(head);
+    data.headline.forEach(function (r) {
+      var tr = el("tr"), who = el("td"), b = el("button", r.subject, "kg-link");
+      b.addEventListener("click", function () { if (byId[r.id]) { select(r.id); } });
+      who.appendChild(b); tr.appendChild(who);
+      [r.metric, r.value, r.unit, r.year, r.growth, KINDZH[r.kind] || r.kind].forEach(function (v) { tr.appendChild(el("td", v === null ? "" : v)); });
+      table.appendChild(tr);
+    });
+    headline.appendChild(table);
+  } else {
+    headline.appendChild(el("p", "没有带增速或以亿元计的指标"));
+  }
 })();
 """
 
@@ -414,6 +602,32 @@ html, body { margin: 0; padding: 0; height: 100%; background: #fafafa; color: #2
 div.vis-tooltip { white-space: normal; font-family: inherit; font-size: 13px;
   max-width: 440px; }
 .kg-tip { white-space: pre-wrap; line-height: 1.5; word-break: break-word; }
+#kg-legend li[data-type] { cursor: pointer; user-select: none; }
+#kg-legend li.kg-off { opacity: .35; text-decoration: line-through; }
+#kg-panel { position: absolute; top: 56px; right: 12px; bottom: 12px; width: 420px; z-index: 3;
+  overflow: auto; background: #fff; border: 1px solid #ddd; border-radius: 6px;
+  padding: 10px 14px; font-size: 13px; line-height: 1.5; box-shadow: 0 2px 8px rgba(0,0,0,.08); }
+#kg-panel h2 { font-size: 17px; margin: 2px 24px 2px 0; word-break: break-all; }
+#kg-panel h3 { font-size: 13px; margin: 12px 0 4px; color: #555; }
+#kg-panel .kg-type { color: #666; }
+#kg-panel ul { margin: 0; padding-left: 18px; }
+.kg-close { position: absolute; top: 6px; right: 8px; border: 0; background: none;
+  font-size: 20px; cursor: pointer; color: #666; }
+.kg-link { border: 0; background: none; padding: 0; color: #1f5fa8; cursor: pointer;
+  font: inherit; text-align: left; }
+.kg-link:hover { text-decoration: underline; }
+.kg-rel { color: #666; }
+.kg-sentence { margin: 4px 0 8px; white-space: pre-wrap; word-break: break-word; }
+.kg-sentence mark { background: #ffe08a; padding: 0 1px; }
+.kg-table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+.kg-table th, .kg-table td { border-bottom: 1px solid #eee; padding: 2px 6px 2px 0;
+  text-align: left; vertical-align: top; }
+.kg-table th { color: #555; font-weight: 600; }
+#kg-headline-toggle { font: inherit; font-size: 13px; padding: 3px 8px; border: 1px solid #ccc;
+  border-radius: 4px; background: #fff; cursor: pointer; white-space: nowrap; }
+#kg-headline { position: absolute; left: 12px; bottom: 12px; z-index: 3; max-width: 640px;
+  max-height: 40%; overflow: auto; background: #fff; border: 1px solid #ddd; border-radius: 6px;
+  padding: 8px 12px; font-size: 13px; }
 """
 
 
@@ -449,6 +663,8 @@ def render_html(graph: Graph, title: str = "kg") -> str:
         "edges": net.edges,
         "options": _options(net, G.number_of_nodes()),
         "title": title,
+        "headline": headline_indicators(graph),
+        "relationsZh": RELATION_ZH, "statusZh": STATUS_ZH, "kindZh": KIND_ZH,
     }
     vis_js, vis_css = _vis_assets()
     app_js = _APP_JS
@@ -469,13 +685,34 @@ def render_html(graph: Graph, title: str = "kg") -> str:
         "</head>\n<body>\n"
         f'<div id="kg-header"><h1>{t}</h1><span class="kg-stats">{stats}</span>'
         '<span id="kg-status"></span>'
-        '<input id="kg-search" type="search" placeholder="查找实体…" autocomplete="off">'
+        '<button id="kg-headline-toggle" type="button">主要指标</button>'
+        '<input id="kg-search" type="search" placeholder="查找实体或别名…" autocomplete="off">'
         "</div>\n"
         '<div id="kg-network"></div>\n'
         f"{_legend(G)}\n"
-        '<div id="kg-details" hidden></div>\n'
+        '<div id="kg-panel" hidden></div>\n'
+        '<div id="kg-headline" hidden><h2 class="kg-h">主要指标（带增速或以亿元计）</h2></div>\n'
         f'<script type="application/json" id="kg-data">{_json_for_script(data)}</script>\n'
         f"<script>{vis_js}</script>\n"
         f"<script>{app_js}</script>\n"
         "</body>\n</html>\n"
     )
+
+
+def view(page: Path) -> str:
+    """Open a built page in the user's browser; say where it is when there is none."""
+    import webbrowser
+    if not page.exists():
+        from .errors import KgError
+        raise KgError(f"{page}: no such page; run `kg build` first.")
+    import os
+    import sys
+    uri = page.resolve().as_uri()
+    graphical = sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    opened = False
+    if graphical:          # without a screen, webbrowser may start a text browser in this terminal
+        try:
+            opened = webbrowser.open(uri)
+        except webbrowser.Error:
+            opened = False
+    return f"opened {uri}" if opened else f"no browser here; open {page.resolve()} in one"

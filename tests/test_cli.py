@@ -141,3 +141,12 @@ def test_every_command_has_help_with_an_example():
         result = kg(name, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.output, name
+
+
+def test_kg_view_prints_the_page_without_a_screen(tmp_path, monkeypatch):
+    from kg.html import view
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    page = tmp_path / "graph.html"
+    page.write_text("<html></html>", encoding="utf-8")
+    assert str(page.resolve()) in view(page)
