@@ -34,6 +34,19 @@ def extract(path: str | Path) -> Extraction:
         for m in e.mentions:
             by_sentence[m.sentence].append(m)
     indicators = extract_indicators(sentences, area, dict(by_sentence)) if area else []
-    known = {e.key for e in entities}
-    indicators = [i for i in indicators if i.subject in known]
+    indicators = [_resolved_subject(i, entities, area) for i in indicators]
     return Extraction(document, info, sentences, area_path, entities, relations, indicators)
+
+
+def _resolved_subject(indicator, entities, area):
+    """The entity an indicator's subject mention resolved to: resolution may have
+    given the name another type, or made it an alias of a fuller name."""
+    from dataclasses import replace
+    keys = {e.key for e in entities}
+    if indicator.subject in keys:
+        return indicator
+    label = indicator.subject[1]
+    for e in entities:
+        if e.label == label or label in e.aliases:
+            return replace(indicator, subject=e.key)
+    return replace(indicator, subject=area)
