@@ -17,12 +17,15 @@ from conftest import CORPUS, GOLD, SEED
 
 SEED_GOLD = GOLD / "000_422bfd801309c4b5.gold.json"
 QINGYUAN_GOLD = GOLD / "01_qingyuanqu_2023.gold.json"
-# Regression floors at the level reached; issue 3's targets (0.90 entities,
-# 0.80 relations) are above them. The figures are computed on every run.
-SEED_ENTITY_F1_FLOOR = 0.87
-SEED_RELATION_F1_FLOOR = 0.75
+# The project's targets on the seed, and the level reached on an unseen report
+# (its targets, 0.85 entities and 0.88 mission kinds, are not met yet). The
+# figures are computed on every run.
+SEED_ENTITY_F1_FLOOR = 0.90
+SEED_MISSION_F1_FLOOR = 0.93
+SEED_RELATION_F1_FLOOR = 0.80
 SEED_INDICATOR_F1_FLOOR = 0.90
 QINGYUAN_ENTITY_F1_FLOOR = 0.65
+QINGYUAN_CORE_RECALL_FLOOR = 0.95
 
 
 def graph_from_gold(gold: dict) -> Graph:
@@ -133,6 +136,7 @@ def test_kg_eval_prints_every_section(seed_eval_output):
 
 def test_seed_scores_hold_the_line(seed_eval_output):
     assert _f1(seed_eval_output, "typed (label and type)") >= SEED_ENTITY_F1_FLOOR
+    assert _f1(seed_eval_output, "mission kinds, typed") >= SEED_MISSION_F1_FLOOR
     assert _f1(seed_eval_output, "subject, relation, object") >= SEED_RELATION_F1_FLOOR
     assert _f1(seed_eval_output, "all") >= SEED_INDICATOR_F1_FLOOR
     core = next(l for l in seed_eval_output.splitlines() if "core, recall" in l)
@@ -151,6 +155,8 @@ def test_a_report_the_rules_were_not_written_on():
     result = CliRunner().invoke(cli, ["eval", str(QINGYUAN_GOLD), str(CORPUS / "01_qingyuanqu_2023.txt"), "--show", "0"])
     assert result.exit_code == 0
     assert _f1(result.output, "typed (label and type)") >= QINGYUAN_ENTITY_F1_FLOOR
+    core = next(l for l in result.output.splitlines() if "core, recall" in l)
+    assert float(core.split()[3]) >= QINGYUAN_CORE_RECALL_FLOOR
 
 
 def test_eval_of_a_built_graph_file(tmp_path):
