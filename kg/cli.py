@@ -131,6 +131,22 @@ def view(page):
     click.echo(open_page(page))
 
 
+@cli.command()
+@graph_option
+@click.option("--page", type=click.Path(path_type=Path), default=Path("output") / "graph.html", show_default=True,
+              help="The graph page served at /.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--timeout", default=10.0, show_default=True, type=float, help="Seconds a query may run.")
+def serve(graph_path, page, host, port, timeout):
+    """Serve the graph as a read-only SPARQL 1.1 endpoint at /sparql.
+
+    Example: kg serve --port 8000   then   curl 'http://127.0.0.1:8000/sparql?query=ASK{?s?p?o}'
+    """
+    from .server import Settings, serve as run_server
+    run_server(Settings(graph_path, page, timeout=timeout), host, port, say=click.echo)
+
+
 @cli.command(name="eval")
 @click.argument("gold", type=click.Path(path_type=Path))
 @click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))

@@ -264,13 +264,12 @@ def _sort_key(row, variables):
     return key
 
 
-def run_query(graph: rdflib.Graph, query: str) -> Result:
-    """Run a read-only SPARQL query; the result is fully evaluated.
+def check_query(query: str):
+    """Parse a query and refuse what kg never does; return rdflib's prepared query.
 
     Raises KgError for SPARQL Update, for SERVICE or FROM (kg never goes to
-    the network), for a syntax error (with its line and column) and for a
-    query that fails while running.  A SELECT without ORDER BY has its rows
-    sorted, so the same graph always gives the same output.
+    the network) and for a syntax error (with its line and column). Shared by
+    `kg query` and the `kg serve` endpoint.
     """
     from pyparsing import ParseBaseException
     from rdflib.plugins.sparql import prepareQuery
@@ -294,7 +293,14 @@ def run_query(graph: rdflib.Graph, query: str) -> Result:
             raise KgError("kg does not go to the network: SERVICE is refused.")
     if prepared.algebra.get("datasetClause"):
         raise KgError("kg queries only the loaded graph: FROM and FROM NAMED are refused.")
+    return prepared
 
+
+def run_query(graph: rdflib.Graph, query: str) -> Result:
+    """Run a read-only SPARQL query (see check_query); the result is fully
+    evaluated. A SELECT without ORDER BY has its rows sorted, so the same
+    graph always gives the same output."""
+    prepared = check_query(query)
     try:
         result = graph.query(prepared)
         if result.type == "SELECT":
