@@ -110,21 +110,7 @@ def write_outputs(graph: Graph, out_dir: Path, html: bool = True) -> list[Path]:
     if html:
         from .html import render_html
         contents["graph.html"] = render_html(graph, title="kg").encode("utf-8")
-    staged = []
-    try:
-        for name, data in contents.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, _file_mode())
-            staged.append((tmp, out_dir / name))
-        for tmp, final in staged:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return [final for _, final in staged]
+    return write_files({out_dir / name: data for name, data in contents.items()})
 
 
 def load_graph(path: Path) -> Graph:
@@ -142,15 +128,27 @@ def load_graph(path: Path) -> Graph:
     return graph
 
 
+def write_files(contents: dict[Path, bytes]) -> list[Path]:
+    """Write every file under a temporary name beside it, and move them into
+    place only when all are written: an interrupted write leaves the old files."""
+    staged = []
+    try:
+        for path, data in contents.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, _file_mode())
+            staged.append((tmp, path))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return [final for _, final in staged]
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     """Write one file atomically: a temporary file beside it, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_files({path: data})

@@ -89,51 +89,54 @@ def _in_clause(mentions, start, end):
                        for o in inside)]
 
 
-def _subject_before(mentions, pos, area, exclude_types=("Award",)):
+def _subject_before(mentions, pos, exclude_types=("Award",)):
     before = [m for m in mentions if m.end <= pos and m.type not in exclude_types]
     return before[-1] if before else None
 
 
-def _cue(rule: Rule, sentence: Sentence, mentions, span_key, area):
-    types = set(rule.result.get("object_types", ()))
-    for cstart, cend in _clauses(sentence):
-        clause = sentence.text[cstart - sentence.start:cend - sentence.start]
-        in_clause = _in_clause(mentions, cstart, cend)
-        for cue in rule.finditer(clause):
-            pos = cstart + cue.start()
-            passive = clause.rfind("被", 0, cue.start())
-            if passive >= 0:
-                pos = cstart + passive        # 被X评定为: X is the giver, the subject stands before 被
-            objects = [m for m in in_clause if m.start >= cstart + cue.end() and m.type in types]
-            subject = _subject_before(in_clause, pos, area)
-            subject_key = span_key.get((subject.start, subject.end)) if subject else area
-            if not subject_key:
-                continue
-            for obj in objects:
-                obj_key = span_key.get((obj.start, obj.end))
-                if obj_key and obj_key != subject_key:
-                    yield Relation(subject_key, rule.result["relation"], obj_key, sentence.index, rule.id)
-
-
-def _between(rule: Rule, sentence: Sentence, mentions, span_key, area):
-    types = set(rule.result.get("object_types", ()))
+def _clause_matches(rule: Rule, sentence: Sentence, mentions):
+    """(clause start, clause text, its outermost mentions, a match of the rule in it)."""
     for cstart, cend in _clauses(sentence):
         clause = sentence.text[cstart - sentence.start:cend - sentence.start]
         in_clause = _in_clause(mentions, cstart, cend)
         for m in rule.finditer(clause):
-            b0, b1 = cstart + m.start("between"), cstart + m.end("between")
-            objects = [x for x in in_clause if x.start >= b0 and x.end <= b1 and x.type in types]
-            if rule.result.get("subject_role") == "award_after":
-                subjects = [x for x in in_clause if x.start >= cstart + m.end() and x.type == "Award"]
-            else:
-                s = _subject_before(in_clause, cstart + m.start(), area)
-                subjects = [s] if s else []
-            subject_keys = [span_key.get((s.start, s.end)) for s in subjects] or ([area] if area and not rule.result.get("subject_role") else [])
-            for sk in subject_keys:
-                for obj in objects:
-                    ok = span_key.get((obj.start, obj.end))
-                    if sk and ok and ok != sk:
-                        yield Relation(sk, rule.result["relation"], ok, sentence.index, rule.id)
+            yield cstart, clause, in_clause, m
+
+
+def _cue(rule: Rule, sentence: Sentence, mentions, span_key, area):
+    types = set(rule.result.get("object_types", ()))
+    for cstart, clause, in_clause, cue in _clause_matches(rule, sentence, mentions):
+        pos = cstart + cue.start()
+        passive = clause.rfind("被", 0, cue.start())
+        if passive >= 0:
+            pos = cstart + passive        # 被X评定为: X is the giver, the subject stands before 被
+        objects = [m for m in in_clause if m.start >= cstart + cue.end() and m.type in types]
+        subject = _subject_before(in_clause, pos)
+        subject_key = span_key.get((subject.start, subject.end)) if subject else area
+        if not subject_key:
+            continue
+        for obj in objects:
+            obj_key = span_key.get((obj.start, obj.end))
+            if obj_key and obj_key != subject_key:
+                yield Relation(subject_key, rule.result["relation"], obj_key, sentence.index, rule.id)
+
+
+def _between(rule: Rule, sentence: Sentence, mentions, span_key, area):
+    types = set(rule.result.get("object_types", ()))
+    for cstart, _, in_clause, m in _clause_matches(rule, sentence, mentions):
+        b0, b1 = cstart + m.start("between"), cstart + m.end("between")
+        objects = [x for x in in_clause if x.start >= b0 and x.end <= b1 and x.type in types]
+        if rule.result.get("subject_role") == "award_after":
+            subjects = [x for x in in_clause if x.start >= cstart + m.end() and x.type == "Award"]
+        else:
+            s = _subject_before(in_clause, cstart + m.start())
+            subjects = [s] if s else []
+        subject_keys = [span_key.get((s.start, s.end)) for s in subjects] or ([area] if area and not rule.result.get("subject_role") else [])
+        for sk in subject_keys:
+            for obj in objects:
+                ok = span_key.get((obj.start, obj.end))
+                if sk and ok and ok != sk:
+                    yield Relation(sk, rule.result["relation"], ok, sentence.index, rule.id)
 
 
 def _status(rule: Rule, sentence: Sentence, mentions, span_key):
