@@ -151,7 +151,8 @@ def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
     for m in rule.finditer(ctx.text):
         if m.end() not in ctx.ends and m.end() < len(ctx.text):
             continue                      # the suffix must end a token: 村|民 is not 村
-        start = ctx.extend_left(m.start(), max_len - (m.end() - m.start()), stop=rule.pattern)
+        start = ctx.extend_left(m.start(), max_len - (m.end() - m.start()), stop=rule.pattern,
+                                suffix_follows=bool(res.get("verbs_in_name")))
         if start == m.start() and not res.get("bare"):
             continue
         if not (min_len <= m.end() - start <= max_len) and not (res.get("bare") and start == m.start()):
