@@ -266,10 +266,19 @@ _KINDS: dict[str, Callable] = {
 }
 
 
+# A place named inside a title or an event is part of its wording, not a place
+# of its own: 省级幸福河湖试点, 第六届广场舞大赛.
+_NO_PLACE_INSIDE = {"Award", "Program"}
+
+
+def _swallowed(inner: Mention, outer: Mention) -> bool:
+    return inner.type == "Place" and outer.type in _NO_PLACE_INSIDE
+
+
 def prefer_specific(mentions: list[Mention]) -> list[Mention]:
     """Overlap policy: of two crossing mentions keep the higher-priority (then
     longer) one; a mention nested inside another of a different type stays
-    (梅林村 inside 梅林村居民集聚点)."""
+    (梅林村 inside 梅林村居民集聚点), except a place inside a title or event."""
     ordered = sorted(mentions, key=lambda m: (-m.priority, -(m.end - m.start), m.start, m.type))
     kept: list[Mention] = []
     for m in ordered:
@@ -277,11 +286,14 @@ def prefer_specific(mentions: list[Mention]) -> list[Mention]:
         for k in kept:
             if m.end <= k.start or k.end <= m.start:
                 continue
-            nested = (k.start <= m.start and m.end <= k.end) or (m.start <= k.start and k.end <= m.end)
-            if not nested or (m.start, m.end) == (k.start, k.end) or m.type == k.type:
+            inside = k.start <= m.start and m.end <= k.end
+            contains = m.start <= k.start and k.end <= m.end
+            if (not (inside or contains) or (m.start, m.end) == (k.start, k.end) or m.type == k.type
+                    or (inside and _swallowed(m, k))):
                 ok = False
                 break
         if ok:
+            kept = [k for k in kept if not (m.start <= k.start and k.end <= m.end and _swallowed(k, m))]
             kept.append(m)
     return sorted(kept, key=lambda m: (m.start, m.end, m.type))
 
