@@ -143,9 +143,13 @@ def _status(rule: Rule, sentence: Sentence, mentions, span_key):
     types = set(rule.result.get("subject_types", ("Project",)))
     for cstart, cend in _clauses(sentence):
         clause = sentence.text[cstart - sentence.start:cend - sentence.start]
-        if not rule.pattern.search(clause):
+        cues = list(rule.finditer(clause))
+        if not cues:
             continue
+        follows = {cstart + c.end() for c in cues}
         for m in _in_clause(mentions, cstart, cend):
+            if rule.result.get("object_follows") and m.start not in follows:
+                continue
             key = span_key.get((m.start, m.end))
             # the type the rule gave this mention counts: 粤商工具、金牛研磨等4个项目
             # are projects here even where the name resolves to an enterprise
