@@ -94,6 +94,21 @@ def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_
     return result
 
 
+def document_graphs(paths: list[Path] | None = None) -> dict[str, Graph]:
+    """Each report's own graph, keyed by its document IRI (for named graphs)."""
+    from .graph import add_extraction, new_graph
+    from .iris import document_iri
+    from .pipeline import extract
+
+    graphs = {}
+    for f in collect_inputs(list(paths or [DEFAULT_INPUT])):
+        ex = extract(f)
+        graph = new_graph()
+        add_extraction(graph, ex)
+        graphs[str(document_iri(ex.document.doc_id))] = graph
+    return graphs
+
+
 def _file_mode() -> int:
     """The mode a plain new file gets here (mkstemp's own 0600 would hide output from others)."""
     mask = os.umask(0)

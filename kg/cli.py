@@ -49,7 +49,8 @@ def build(paths, out_dir):
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of a named query.")
 @click.option("--list", "list_only", is_flag=True, help="List the named queries.")
-def query(query, graph_path, fmt, params, list_only):
+@click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the built graph.")
+def query(query, graph_path, fmt, params, list_only, endpoint):
     """Run SPARQL (text, a .rq file, or a named query) over the built graph.
 
     Example: kg query projects-by-status    or    kg query entity --param name=金牛研磨
@@ -68,6 +69,10 @@ def query(query, graph_path, fmt, params, list_only):
         name, value = p.split("=", 1)
         values[name.strip()] = value
     text = resolve_query(query, values)
+    if endpoint:
+        from .push import remote_query
+        click.echo(format_result(remote_query(endpoint, text), fmt).rstrip("\n"))
+        return
     from .build import load_graph
     graph = load_graph(graph_path)
     click.echo(format_result(run_query(graph, text), fmt, graph).rstrip("\n"))
@@ -145,6 +150,30 @@ def serve(graph_path, page, host, port, timeout):
     """
     from .server import Settings, serve as run_server
     run_server(Settings(graph_path, page, timeout=timeout), host, port, say=click.echo)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--endpoint", required=True, help="The store's Graph Store Protocol URL, e.g. http://localhost:8890/sparql-graph-crud-auth")
+@click.option("--graph", "graph_iri", help="Push everything into this one named graph instead of one per document.")
+@click.option("--user", help="User name, if the store asks for one.")
+@click.option("--password", help="Password for --user.")
+def push(paths, endpoint, graph_iri, user, password):
+    """Load the graphs of reports (default seeds/) into a triple store, one named graph per document.
+
+    Example: kg push --endpoint http://localhost:3030/kg/data
+    """
+    from .build import document_graphs
+    from .push import push_graphs
+    graphs = document_graphs(list(paths) or None)
+    if graph_iri:
+        from .graph import new_graph
+        merged = new_graph()
+        for g in graphs.values():
+            merged += g
+        graphs = {graph_iri: merged}
+    for iri, triples in push_graphs(graphs, endpoint, user, password):
+        click.echo(f"pushed {triples:>7} triples  <{iri}>")
 
 
 @cli.command(name="eval")
