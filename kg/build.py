@@ -62,8 +62,12 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
 
 
 def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_OUTPUT,
-                html: bool = True) -> BuildResult:
-    """Extract every report, make one graph, write graph.ttl (+ graph.html)."""
+                html: bool = True, rebuild: bool = False) -> BuildResult:
+    """Extract every report, make one graph, write graph.ttl (+ graph.html).
+
+    With an output folder, each document's graph is added to (or replaces its
+    old version in) the folder's store, and the files show the store's union;
+    `rebuild` starts the store afresh."""
     from .graph import add_extraction, new_graph
     from .pipeline import extract
 
@@ -78,14 +82,22 @@ def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_
     if not extractions:
         raise KgError("No report could be built: " + " ".join(failures))
     extractions.sort(key=lambda ex: (ex.document.doc_id, ex.document.path))
-    graph = new_graph()
+    from .iris import document_iri
+    graphs: dict[str, Graph] = {}
     entities: Counter = Counter()
     relations = indicators = 0
     for ex in extractions:
-        add_extraction(graph, ex)
+        graphs[str(document_iri(ex.document.doc_id))] = add_extraction(new_graph(), ex)
         entities.update(e.type for e in ex.entities)
         relations += len(ex.relations)
         indicators += len(ex.indicators)
+    if out_dir is not None:
+        from . import store
+        graph = store.update(Path(out_dir), graphs, rebuild=rebuild)
+    else:
+        graph = new_graph()
+        for g in graphs.values():
+            graph += g
     result = BuildResult(graph, [ex.document.doc_id for ex in extractions], entities,
                          relations, indicators, failures)
     if out_dir is not None:
@@ -103,9 +115,7 @@ def document_graphs(paths: list[Path] | None = None) -> dict[str, Graph]:
     graphs = {}
     for f in collect_inputs(list(paths or [DEFAULT_INPUT])):
         ex = extract(f)
-        graph = new_graph()
-        add_extraction(graph, ex)
-        graphs[str(document_iri(ex.document.doc_id))] = graph
+        graphs[str(document_iri(ex.document.doc_id))] = add_extraction(new_graph(), ex)
     return graphs
 
 
@@ -122,6 +132,8 @@ def write_outputs(graph: Graph, out_dir: Path, html: bool = True) -> list[Path]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     contents = {"graph.ttl": export(graph, "ttl")}
+    from . import store
+    store.record(out_dir, contents["graph.ttl"])
     if html:
         from .html import render_html
         contents["graph.html"] = render_html(graph, title="kg").encode("utf-8")

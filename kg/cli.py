@@ -31,13 +31,17 @@ def cli():
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
               show_default=True, help="Folder for graph.ttl and graph.html.")
-def build(paths, out_dir):
+@click.option("--rebuild", is_flag=True, help="Start the output's store afresh instead of adding to it.")
+def build(paths, out_dir, rebuild):
     """Build the graph of report files or folders (default: seeds/).
+
+    Each report is added to (or replaces its old version in) the output's
+    store, one named graph per document; the files show them all.
 
     Example: kg build seeds/ -o output/
     """
     from .build import build_graph
-    result = build_graph(list(paths) or None, out_dir)
+    result = build_graph(list(paths) or None, out_dir, rebuild=rebuild)
     click.echo(result.summary())
     if result.failures:
         _fail(f"{len(result.failures)} of {len(result.failures) + len(result.documents)} files were not built (listed above).")
@@ -55,7 +59,7 @@ def query(query, graph_path, fmt, params, list_only, endpoint):
 
     Example: kg query projects-by-status    or    kg query entity --param name=金牛研磨
     """
-    from .query import format_result, list_queries, resolve_query, run_query
+    from .query import format_result, list_queries, resolve_query
     if list_only:
         for name, title in list_queries():
             click.echo(f"{name:<22}{title}")
@@ -73,9 +77,8 @@ def query(query, graph_path, fmt, params, list_only, endpoint):
         from .push import remote_query
         click.echo(format_result(remote_query(endpoint, text), fmt).rstrip("\n"))
         return
-    from .build import load_graph
-    graph = load_graph(graph_path)
-    click.echo(format_result(run_query(graph, text), fmt, graph).rstrip("\n"))
+    from . import store
+    click.echo(format_result(store.query(graph_path, text), fmt).rstrip("\n"))
 
 
 @cli.command()
@@ -88,9 +91,13 @@ def export(graph_path, fmt, out):
 
     Example: kg export --format nt -o graph.nt
     """
-    from .build import load_graph
     from .export import export as export_graph
-    data = export_graph(load_graph(graph_path), fmt)
+    if fmt in ("nq", "nquads", "trig"):          # the store keeps one named graph per document
+        from . import store
+        data = export_graph(store.dataset(graph_path), fmt)
+    else:
+        from .build import load_graph
+        data = export_graph(load_graph(graph_path), fmt)
     if out:
         from .build import write_bytes
         write_bytes(Path(out), data)

@@ -45,7 +45,7 @@ class _Minter:
         return self.by_key[key]
 
 
-def add_extraction(graph: Graph, ex: Extraction) -> None:
+def add_extraction(graph: Graph, ex: Extraction) -> Graph:
     doc = ex.document
     doc_iri = document_iri(doc.doc_id)
     iris = _Minter(ex)
@@ -57,8 +57,8 @@ def add_extraction(graph: Graph, ex: Extraction) -> None:
         if (node, RDF.type, NIF.Sentence) not in graph:
             graph.add((node, RDF.type, NIF.Sentence))
             graph.add((node, NIF.anchorOf, Literal(s.text, lang="zh")))
-            graph.add((node, NIF.beginIndex, Literal(begin, datatype=XSD.nonNegativeInteger)))
-            graph.add((node, NIF.endIndex, Literal(end, datatype=XSD.nonNegativeInteger)))
+            graph.add((node, NIF.beginIndex, Literal(begin)))
+            graph.add((node, NIF.endIndex, Literal(end)))
             graph.add((node, NIF.referenceContext, doc_iri))
             graph.add((node, KG.part, Literal(s.part)))
             if s.year:
@@ -102,8 +102,8 @@ def add_extraction(graph: Graph, ex: Extraction) -> None:
             mention = span_iri(doc.doc_id, begin, end)
             graph.add((mention, RDF.type, NIF.Phrase))
             graph.add((mention, NIF.anchorOf, Literal(m.text, lang="zh")))
-            graph.add((mention, NIF.beginIndex, Literal(begin, datatype=XSD.nonNegativeInteger)))
-            graph.add((mention, NIF.endIndex, Literal(end, datatype=XSD.nonNegativeInteger)))
+            graph.add((mention, NIF.beginIndex, Literal(begin)))
+            graph.add((mention, NIF.endIndex, Literal(end)))
             graph.add((mention, NIF.referenceContext, doc_iri))
             graph.add((mention, NIF.sentence, sent))
             graph.add((mention, ITSRDF.taIdentRef, node))
@@ -152,6 +152,7 @@ def add_extraction(graph: Graph, ex: Extraction) -> None:
                 graph.add((node, KG.normalizedUnit, Literal(normal[1])))
         graph.add((node, PROV.wasDerivedFrom, sentence_iri(ind.sentence)))
         graph.add((node, KG.rule, Literal(ind.rule)))
+    return graph
 
 
 def _decimal(value: Decimal) -> Literal:
