@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import socket
+
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,3 +31,10 @@ def seed_build(tmp_path_factory):
 @pytest.fixture(scope="session")
 def seed_graph(seed_build):
     return seed_build[0].graph
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, for servers the tests start."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

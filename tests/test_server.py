@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from rdflib import Graph
 
-from conftest import SEED
+from conftest import SEED, free_port
 
 VILLAGES = "SELECT ?l WHERE { ?e a kg:Village ; rdfs:label ?l } ORDER BY ?l"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +25,7 @@ def endpoint(tmp_path_factory):
     from kg.build import build_graph
     out = tmp_path_factory.mktemp("serve")
     build_graph([SEED], out)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--graph", str(out / "graph.ttl"),
                              "--page", str(out / "graph.html"), "--port", str(port), "--timeout", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

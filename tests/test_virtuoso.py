@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from kg.build import build_graph
 from kg.push import remote_query
 from kg.query import list_queries, resolve_query, run_query
 
-from conftest import SEED
+from conftest import SEED, free_port
 
 VIRTUOSO = shutil.which("virtuoso-t")
 INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
@@ -32,16 +31,10 @@ pytestmark = pytest.mark.skipif(not (VIRTUOSO and INI.exists()),
 PARAMS = {"entity": {"name": "西夏墅镇"}, "evidence": {"name": "西夏墅镇"}, "headline-indicators": {"year": "2022"}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory):
     home = tmp_path_factory.mktemp("virtuoso")
-    sql_port, http_port = _free_port(), _free_port()
+    sql_port, http_port = free_port(), free_port()
     ini = INI.read_text(encoding="utf-8").replace("/var/lib/virtuoso-opensource-7/db/", f"{home}/")
     ini = re.sub(r"(\[Parameters\][^\[]*?)ServerPort\s*=\s*\d+", rf"\1ServerPort = 127.0.0.1:{sql_port}", ini, flags=re.S)
     ini = re.sub(r"(\[HTTPServer\][^\[]*?)ServerPort\s*=\s*\d+", rf"\1ServerPort = 127.0.0.1:{http_port}", ini, flags=re.S)
