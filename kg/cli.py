@@ -54,8 +54,13 @@ def build(paths, out_dir, rebuild):
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of a named query.")
 @click.option("--list", "list_only", is_flag=True, help="List the named queries.")
 @click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the built graph.")
-def query(query, graph_path, fmt, params, list_only, endpoint):
+@click.option("--user", help="With --endpoint: user name, if the endpoint asks for one.")
+@click.option("--password", envvar="KG_PASSWORD", help="Password for --user (or set KG_PASSWORD).")
+def query(query, graph_path, fmt, params, list_only, endpoint, user, password):
     """Run SPARQL (text, a .rq file, or a named query) over the built graph.
+
+    The built graph's store answers: each report is a named graph (GRAPH,
+    FROM and FROM NAMED select them), the default graph is their merge.
 
     Example: kg query projects-by-status    or    kg query entity --param name=金牛研磨
     """
@@ -75,7 +80,7 @@ def query(query, graph_path, fmt, params, list_only, endpoint):
     text = resolve_query(query, values)
     if endpoint:
         from .push import remote_query
-        click.echo(format_result(remote_query(endpoint, text), fmt).rstrip("\n"))
+        click.echo(format_result(remote_query(endpoint, text, user, password), fmt).rstrip("\n"))
         return
     from . import store
     click.echo(format_result(store.query(graph_path, text), fmt).rstrip("\n"))
@@ -133,30 +138,39 @@ def validate(graph_path):
 
 
 @cli.command()
-@click.argument("page", required=False, type=click.Path(path_type=Path), default=Path("output") / "graph.html")
-def view(page):
+@click.argument("page", required=False, type=click.Path(path_type=Path))
+@click.option("--graph-html", "graph_html", type=click.Path(path_type=Path), default=None,
+              help="The graph page to open  [default: output/graph.html]")
+def view(page, graph_html):
     """Open the graph page in your browser (or print where it is).
 
-    Example: kg view output/graph.html
+    Example: kg view --graph-html output/graph.html
     """
     from .html import view as open_page
-    click.echo(open_page(page))
+    click.echo(open_page(graph_html or page or Path("output") / "graph.html"))
 
 
 @cli.command()
 @graph_option
-@click.option("--page", type=click.Path(path_type=Path), default=Path("output") / "graph.html", show_default=True,
-              help="The graph page served at /.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--timeout", default=10.0, show_default=True, type=float, help="Seconds a query may run.")
-def serve(graph_path, page, host, port, timeout):
+@click.option("--page", type=click.Path(path_type=Path), default=None,
+              help="The graph page served at /  [default: graph.html beside the graph]")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; loopback by default, 0.0.0.0 for every interface.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a query may run before it is stopped.")
+@click.option("--max-mb", default=50.0, show_default=True, type=click.FloatRange(min=0.001),
+              help="Largest answer, in megabytes; a larger one is stopped and refused.")
+def serve(graph_path, page, host, port, timeout, max_mb):
     """Serve the graph as a read-only SPARQL 1.1 endpoint at /sparql.
+
+    / is the graph page, /query a query page with the named queries.
 
     Example: kg serve --port 8000   then   curl 'http://127.0.0.1:8000/sparql?query=ASK{?s?p?o}'
     """
     from .server import Settings, serve as run_server
-    run_server(Settings(graph_path, page, timeout=timeout), host, port, say=click.echo)
+    run_server(Settings(graph_path, page, timeout=timeout, max_bytes=int(max_mb * 1_000_000)),
+               host, port, say=click.echo)
 
 
 @cli.command()
@@ -164,22 +178,24 @@ def serve(graph_path, page, host, port, timeout):
 @click.option("--endpoint", required=True, help="The store's Graph Store Protocol URL, e.g. http://localhost:8890/sparql-graph-crud-auth")
 @click.option("--graph", "graph_iri", help="Push everything into this one named graph instead of one per document.")
 @click.option("--user", help="User name, if the store asks for one.")
-@click.option("--password", help="Password for --user.")
-def push(paths, endpoint, graph_iri, user, password):
-    """Load the graphs of reports (default seeds/) into a triple store, one named graph per document.
+@click.option("--password", envvar="KG_PASSWORD", help="Password for --user (or set KG_PASSWORD).")
+@click.option("--from", "source", type=click.Path(path_type=Path), default=DEFAULT_GRAPH, show_default=True,
+              help="The built graph whose documents are pushed (when no report is given).")
+def push(paths, endpoint, graph_iri, user, password, source):
+    """Load the built graph into a triple store over the SPARQL 1.1 Graph Store
+    HTTP Protocol, one named graph per document (named by its IRI).
+
+    With report files or folders, those are built and pushed instead.
 
     Example: kg push --endpoint http://localhost:3030/kg/data
     """
-    from .build import document_graphs
-    from .push import push_graphs
-    graphs = document_graphs(list(paths) or None)
+    from .push import built_documents, extracted_documents, push_graphs
+    documents = extracted_documents(list(paths)) if paths else built_documents(source)
     if graph_iri:
-        from .graph import new_graph
-        merged = new_graph()
-        for g in graphs.values():
-            merged += g
-        graphs = {graph_iri: merged}
-    for iri, triples in push_graphs(graphs, endpoint, user, password):
+        documents = {graph_iri: b"".join(documents.values())}
+    elif "" in documents:
+        raise KgError(f"{source}: some triples belong to no document; push them all into one graph with --graph IRI.")
+    for iri, triples in push_graphs(documents, endpoint, user, password):
         click.echo(f"pushed {triples:>7} triples  <{iri}>")
 
 

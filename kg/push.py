@@ -10,6 +10,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 from rdflib import Graph
 
@@ -37,27 +38,56 @@ def _call(opener, request, what: str, timeout: float = 120) -> bytes:
         raise KgError(f"{what} could not reach the store ({reason}).") from None
 
 
-def push_graphs(graphs: dict[str, Graph], endpoint: str, user: str | None = None,
+def built_documents(graph_file: Path) -> dict[str, bytes]:
+    """The documents of a built graph, from its store: {document IRI: N-Triples}."""
+    from . import store
+    return store.documents(graph_file)
+
+
+def extracted_documents(paths: list[Path]) -> dict[str, bytes]:
+    """Build report files or folders (nothing written): {document IRI: N-Triples}."""
+    from .build import document_graphs
+    return {iri: g.serialize(format="nt", encoding="utf-8") for iri, g in document_graphs(paths).items()}
+
+
+def push_graphs(graphs: dict[str, Graph | bytes], endpoint: str, user: str | None = None,
                 password: str | None = None) -> list[tuple[str, int]]:
-    """PUT each graph as the named graph of its IRI; returns (IRI, triples) pushed."""
+    """PUT each graph (rdflib, or N-Triples bytes) as the named graph of its IRI,
+    replacing what the store held under that name; returns (IRI, triples) pushed."""
     opener = _opener(endpoint, user, password)
     pushed = []
     for iri, graph in sorted(graphs.items()):
-        data = "".join(sorted(graph.serialize(format="nt").splitlines(keepends=True))).encode("utf-8")
+        data = graph.serialize(format="nt", encoding="utf-8") if isinstance(graph, Graph) else graph
+        lines = sorted({line for line in data.splitlines() if line.strip()})
         sep = "&" if "?" in endpoint else "?"
         request = urllib.request.Request(f"{endpoint}{sep}{urllib.parse.urlencode({'graph': iri})}",
-                                         data=data, method="PUT")
+                                         data=b"\n".join(lines) + b"\n", method="PUT")
         request.add_header("Content-Type", "application/n-triples")
-        _call(opener, request, f"Pushing {iri}")
-        pushed.append((iri, len(graph)))
+        _call(opener, request, f"Pushing <{iri}>")
+        pushed.append((iri, len(lines)))
     return pushed
 
 
 def remote_query(endpoint: str, query: str, user: str | None = None, password: str | None = None):
-    """Run a query on a remote SPARQL endpoint; the answer as an rdflib Result."""
+    """Run a query on a remote SPARQL endpoint; the answer as an rdflib Result.
+
+    The query is checked as a local one is (no updates, no SERVICE), kg's
+    prefixes are declared if the query does not, and the kg IRIs of a SELECT
+    answer get their labels from the endpoint (for the table format)."""
+    from .query import _is_ordered, _sort_key, check_query
+    prepared = check_query(query, allow_dataset=True)   # the same refusals and messages as locally
+    result = _remote(endpoint, query, user, password)
+    if result.type == "SELECT":
+        if not _is_ordered(prepared.algebra):
+            result.bindings = sorted(result.bindings, key=lambda row: _sort_key(row, result.vars or []))
+        from .store import labels
+        result.kg_graph = labels(result, lambda q: _remote(endpoint, q, user, password))
+    return result
+
+
+def _remote(endpoint: str, query: str, user: str | None, password: str | None):
     from rdflib.query import Result
-    from .query import PREFIXES, check_query
-    check_query(query)                      # the same refusals and messages as locally
+    from .query import PREFIXES
     declared = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(PREFIXES.items())
                        if f"PREFIX {p}:".lower() not in query.lower())
     body = urllib.parse.urlencode({"query": declared + query}).encode("utf-8")

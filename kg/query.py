@@ -264,19 +264,25 @@ def _sort_key(row, variables):
     return key
 
 
-def check_query(query: str):
+class QueryRefused(KgError):
+    """A query kg will not run: an update, SERVICE, or FROM where it is not allowed."""
+
+
+def check_query(query: str, allow_dataset: bool = False):
     """Parse a query and refuse what kg never does; return rdflib's prepared query.
 
-    Raises KgError for SPARQL Update, for SERVICE or FROM (kg never goes to
-    the network) and for a syntax error (with its line and column). Shared by
-    `kg query` and the `kg serve` endpoint.
+    Raises KgError for SPARQL Update, for SERVICE (kg never goes to the
+    network), for FROM and FROM NAMED unless ``allow_dataset`` (a store
+    answers them from its own named graphs; rdflib would fetch them), and for
+    a syntax error (with its line and column). Shared by `kg query` and the
+    `kg serve` endpoint.
     """
     from pyparsing import ParseBaseException
     from rdflib.plugins.sparql import prepareQuery
     from rdflib.plugins.sparql.parser import parseUpdate
 
     if _first_keyword(query) in _UPDATE_WORDS:
-        raise KgError("kg only reads: SPARQL Update is refused")
+        raise QueryRefused("kg only reads: SPARQL Update is refused")
     try:
         prepared = prepareQuery(query, initNs=PREFIXES)
     except ParseBaseException as error:
@@ -284,15 +290,15 @@ def check_query(query: str):
             parseUpdate(query)
         except Exception:
             raise _parse_error(error) from None
-        raise KgError("kg only reads: SPARQL Update is refused") from None
+        raise QueryRefused("kg only reads: SPARQL Update is refused") from None
     except Exception as error:  # e.g. an unknown prefix
         raise _parse_error(error) from None
 
     for node in _walk(prepared.algebra):
         if node.name == "ServiceGraphPattern":
-            raise KgError("kg does not go to the network: SERVICE is refused.")
-    if prepared.algebra.get("datasetClause"):
-        raise KgError("kg queries only the loaded graph: FROM and FROM NAMED are refused.")
+            raise QueryRefused("kg does not go to the network: SERVICE is refused.")
+    if prepared.algebra.get("datasetClause") and not allow_dataset:
+        raise QueryRefused("kg queries only the loaded graph: FROM and FROM NAMED are refused.")
     return prepared
 
 

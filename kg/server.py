@@ -1,26 +1,34 @@
 """`kg serve`: a read-only SPARQL 1.1 Protocol endpoint over the built graph.
 
 - ``/sparql``: GET ``?query=``, POST form-encoded (``query=``) or
-  ``application/sparql-query``; results by ``Accept``: SPARQL JSON, XML, CSV,
-  TSV for SELECT/ASK; Turtle, N-Triples, JSON-LD for CONSTRUCT/DESCRIBE.
-- Read-only: SPARQL Update (and LOAD), SERVICE and FROM are refused with a
-  4xx and one sentence, the same checks as `kg query`.
-- Each query runs in a forked worker that is killed at the time limit, so a
-  runaway query cannot hold the server; an answer larger than the size limit
-  is refused with 413. Requests are served by threads, many at once.
-- ``/`` serves the graph page; ``/query`` a page with the named queries.
+  ``application/sparql-query``; ``default-graph-uri`` and ``named-graph-uri``
+  as the protocol says. Results by ``Accept``: SPARQL JSON, XML, CSV, TSV for
+  SELECT/ASK; Turtle, N-Triples, JSON-LD, RDF/XML for CONSTRUCT/DESCRIBE.
+  Cross-origin requests are allowed (browser clients such as YASGUI).
+- Read-only: SPARQL Update (``LOAD`` included) and ``SERVICE`` are refused
+  with 403 and one sentence, a malformed query with 400 and its line and
+  column: the same checks as `kg query`.
+- Each query runs in a forked worker process that is killed at the time
+  limit, so a runaway query cannot hold the server; an answer that grows past
+  the size limit is stopped and refused with 413. Requests are served by
+  threads, many at once; at most ``workers`` queries run at a time, the
+  others wait their turn.
+- ``/`` serves the graph page; ``/query`` a page with the named queries as
+  ready examples and results as a table.
 
-The graph is loaded once into pyoxigraph's in-memory store; queries see the
-union of its graphs.
+The graphs are copied from the embedded store (one named graph per document,
+their merge as the default graph) into memory, and copied again when the
+graph file changes (a new `kg build`).
 """
 from __future__ import annotations
 
-import hashlib
 import base64
-import html
+import hashlib
 import json
 import multiprocessing
+import os
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,39 +36,50 @@ from urllib.parse import parse_qs, urlparse
 
 from .errors import KgError
 
-# media type -> pyoxigraph format name; the first of each list is the default
+# media type -> pyoxigraph format name; the first of each is the default
 RESULT_TYPES = {
     "application/sparql-results+json": "JSON", "application/json": "JSON",
-    "application/sparql-results+xml": "XML", "application/xml": "XML",
+    "application/sparql-results+xml": "XML", "application/xml": "XML", "text/xml": "XML",
     "text/csv": "CSV", "text/tab-separated-values": "TSV",
 }
 GRAPH_TYPES = {
-    "text/turtle": "TURTLE", "application/n-triples": "N_TRIPLES",
-    "application/ld+json": "JSON_LD", "text/plain": "N_TRIPLES",
+    "text/turtle": "TURTLE", "application/x-turtle": "TURTLE",
+    "application/n-triples": "N_TRIPLES", "text/plain": "N_TRIPLES",
+    "application/ld+json": "JSON_LD", "application/rdf+xml": "RDF_XML",
 }
+MAX_REQUEST = 1_000_000          # bytes of a POSTed query
+TEXT = "text/plain; charset=utf-8"
 
 
 @dataclass
 class Settings:
     graph: Path
-    page: Path
-    timeout: float = 10.0
-    max_bytes: int = 50_000_000
+    page: Path | None = None          # default: graph.html beside the graph
+    timeout: float = 10.0             # seconds a query may run
+    max_bytes: int = 50_000_000       # largest answer
+    workers: int = 0                  # queries at once; 0: twice the CPUs, at least 4
+
+    def __post_init__(self):
+        self.graph = Path(self.graph)
+        self.page = Path(self.page) if self.page else self.graph.with_name("graph.html")
+        if not self.workers:
+            self.workers = max(4, 2 * (os.cpu_count() or 1))
 
 
 def _negotiate(accept: str, table: dict[str, str]) -> tuple[str, str]:
-    """The first media type of Accept we can write (q-values in order), else the default."""
+    """The best media type of Accept we can write (by q, then order), else the default."""
     offered = []
     for i, part in enumerate((accept or "").split(",")):
         bits = [b.strip() for b in part.split(";")]
         q = 1.0
         for b in bits[1:]:
-            if b.startswith("q="):
+            if b.replace(" ", "").startswith("q="):
                 try:
-                    q = float(b[2:])
+                    q = float(b.split("=", 1)[1])
                 except ValueError:
                     q = 0.0
-        offered.append((-q, i, bits[0].lower()))
+        if q > 0:
+            offered.append((-q, i, bits[0].lower()))
     for _, _, media in sorted(offered):
         if media in table:
             return media, table[media]
@@ -68,134 +87,216 @@ def _negotiate(accept: str, table: dict[str, str]) -> tuple[str, str]:
     return media, table[media]
 
 
-def _run(store, query: str, accept: str, conn) -> None:
-    """In the worker: run the query, serialize, send (status, media type, bytes)."""
+class _Capped:
+    """A file-like sink that stops the serializer once the answer is too large."""
+
+    class Full(Exception):
+        pass
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.size = limit, [], 0
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise self.Full()
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+
+def _run(store, query: str, accept: str, dataset: tuple, limit: int, conn) -> None:
+    """In the worker process: run, serialize, send (status, media type, bytes)."""
     import pyoxigraph as ox
-    from .query import PREFIXES
+    from .store import run
     try:
-        prefixes = {k: str(v) for k, v in PREFIXES.items()}
-        result = store.query(query, prefixes=prefixes, use_default_graph_as_union=True)
-        if isinstance(result, ox.QueryTriples):
+        answer = run(store, query, *dataset)
+        if isinstance(answer, ox.QueryTriples):
             media, fmt = _negotiate(accept, GRAPH_TYPES)
-            data = result.serialize(format=getattr(ox.RdfFormat, fmt))
+            fmt = getattr(ox.RdfFormat, fmt)
         else:
             media, fmt = _negotiate(accept, RESULT_TYPES)
-            data = result.serialize(format=getattr(ox.QueryResultsFormat, fmt))
-        conn.send((200, media, data))
+            fmt = getattr(ox.QueryResultsFormat, fmt)
+        sink = _Capped(limit)
+        answer.serialize(sink, format=fmt)
+        conn.send((200, media, b"".join(sink.parts)))
+    except _Capped.Full:
+        conn.send((413, TEXT, f"The answer is larger than {limit:,} bytes and was stopped; "
+                              f"add a LIMIT or ask for less.\n".encode("utf-8")))
     except Exception as err:  # a query that fails while running
-        conn.send((400, "text/plain", f"The query failed while running: {err}".encode("utf-8")))
+        text = str(err).strip().rstrip(".") or type(err).__name__
+        conn.send((400, TEXT, f"The query failed while running: {text}.\n".encode("utf-8")))
     finally:
         conn.close()
 
 
 class Endpoint:
-    """The store and the query runner; independent of HTTP so tests can call it."""
+    """The graphs and the query runner; independent of HTTP so tests can call it."""
 
     def __init__(self, settings: Settings):
-        import pyoxigraph as ox
-        if not settings.graph.exists():
-            raise KgError(f"{settings.graph}: no such graph file; run `kg build` first or pass --graph FILE.")
         self.settings = settings
-        self.store = ox.Store()
-        try:
-            self.store.bulk_load(path=str(settings.graph), format=ox.RdfFormat.TURTLE)
-        except (SyntaxError, ValueError, OSError) as err:
-            raise KgError(f"{settings.graph}: is not readable Turtle ({err}).") from None
         self._fork = multiprocessing.get_context("fork")
+        self._slots = threading.BoundedSemaphore(settings.workers)
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._stamp, self.store = self._load()
 
-    def answer(self, query: str, accept: str) -> tuple[int, str, bytes]:
-        from .query import check_query
+    def _file_stamp(self):
+        st = self.settings.graph.stat()
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def _load(self):
+        from .store import memory_copy
+        if not self.settings.graph.is_file():
+            raise KgError(f"{self.settings.graph}: no such graph file; run `kg build` first or pass --graph FILE.")
+        stamp = self._file_stamp()
+        return stamp, memory_copy(self.settings.graph)
+
+    def current(self):
+        """The store, copied again if the graph file changed (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return self.store
+        with self._lock:
+            if now - self._checked < 1.0:
+                return self.store
+            self._checked = now
+            try:
+                if self._file_stamp() != self._stamp:
+                    self._stamp, self.store = self._load()
+            except (OSError, KgError):
+                pass                     # the file is being replaced, or unreadable: keep the old graphs
+            return self.store
+
+    def answer(self, query: str, accept: str = "", default_graphs=(), named_graphs=()) -> tuple[int, str, bytes]:
+        from .query import QueryRefused, check_query
         try:
-            check_query(query)
+            check_query(query, allow_dataset=True)
+        except QueryRefused as err:
+            return 403, TEXT, (str(err).rstrip(".") + ".\n").encode("utf-8")
         except KgError as err:
-            return 400, "text/plain; charset=utf-8", (str(err) + "\n").encode("utf-8")
-        receive, send = self._fork.Pipe(duplex=False)
-        worker = self._fork.Process(target=_run, args=(self.store, query, accept, send), daemon=True)
-        worker.start()
-        send.close()
-        if not receive.poll(self.settings.timeout):
-            worker.kill()
-            worker.join()
-            return 503, "text/plain; charset=utf-8", (
-                f"The query ran past the time limit of {self.settings.timeout:g} s and was stopped.\n").encode("utf-8")
+            return 400, TEXT, (str(err) + "\n").encode("utf-8")
+        store = self.current()
+        limit = self.settings.timeout
+        if not self._slots.acquire(timeout=limit):
+            return 503, TEXT, b"The server is busy with other queries; try again.\n"
         try:
-            status, media, data = receive.recv()
-        except EOFError:
-            status, media, data = 500, "text/plain", b"The query worker stopped without an answer.\n"
-        worker.join()
-        if len(data) > self.settings.max_bytes:
-            return 413, "text/plain; charset=utf-8", (
-                f"The answer is larger than {self.settings.max_bytes} bytes; add a LIMIT.\n").encode("utf-8")
-        if media.startswith(("text/", "application/sparql-results", "application/ld+json", "application/n-triples")):
+            receive, send = self._fork.Pipe(duplex=False)
+            worker = self._fork.Process(
+                target=_run, daemon=True,
+                args=(store, query, accept, (list(default_graphs), list(named_graphs)),
+                      self.settings.max_bytes, send))
+            worker.start()
+            send.close()
+            if not receive.poll(limit):
+                worker.kill()
+                worker.join()
+                return 503, TEXT, (f"The query ran past the time limit of {limit:g} s and was stopped; "
+                                   f"ask for less, or start kg serve with a larger --timeout.\n").encode("utf-8")
+            try:
+                status, media, data = receive.recv()
+            except EOFError:
+                status, media, data = 500, TEXT, b"The query worker stopped without an answer.\n"
+            worker.join()
+            receive.close()
+        finally:
+            self._slots.release()
+        if status == 200 and (media.startswith("text/") or "json" in media or "xml" in media
+                              or media == "application/n-triples"):
             media += "; charset=utf-8"
         return status, media, data
 
 
-def _refusal(body: str) -> tuple[int, str, bytes]:
-    return 403, "text/plain; charset=utf-8", (body + "\n").encode("utf-8")
+def _refusal(what: str) -> tuple[int, str, bytes]:
+    return 403, TEXT, f"kg serve only reads: {what} is refused.\n".encode("utf-8")
 
 
 class Handler(BaseHTTPRequestHandler):
     endpoint: Endpoint
     server_version = "kg"
+    quiet = True
 
-    def log_message(self, fmt, *args):  # quiet: one line per request on stderr is noise for tests
-        pass
+    def log_message(self, fmt, *args):
+        if not self.quiet:
+            super().log_message(fmt, *args)
 
     def _send(self, status: int, media: str, data: bytes, extra: dict | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", media)
         self.send_header("Content-Length", str(len(data)))
+        self.send_header("Access-Control-Allow-Origin", "*")
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def do_OPTIONS(self):
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "Content-Type, Accept")
+        self.send_header("Access-Control-Max-Age", "86400")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _query(self, params: dict, body: str | None = None):
+        if "update" in params:
+            return self._send(*_refusal("SPARQL Update"))
+        if body is None:
+            if len(params.get("query", [])) != 1:
+                return self._send(400, TEXT, b"Give exactly one query, as query=... (the query page is /query).\n")
+            body = params["query"][0]
+        answer = self.endpoint.answer(body, self.headers.get("Accept", ""),
+                                      params.get("default-graph-uri", []), params.get("named-graph-uri", []))
+        return self._send(*answer)
+
     def do_GET(self):
         url = urlparse(self.path)
         if url.path == "/":
             page = self.endpoint.settings.page
-            if not page.exists():
-                return self._send(404, "text/plain; charset=utf-8", b"No graph page; run `kg build` first.\n")
+            if not page.is_file():
+                return self._send(404, TEXT, b"No graph page; run `kg build` first.\n")
             return self._send(200, "text/html; charset=utf-8", page.read_bytes())
         if url.path == "/query":
             body, csp = query_page()
             return self._send(200, "text/html; charset=utf-8", body.encode("utf-8"),
                               {"Content-Security-Policy": csp})
         if url.path == "/sparql":
-            params = parse_qs(url.query)
-            if "update" in params:
-                return self._send(*_refusal("kg serve only reads: SPARQL Update is refused."))
-            if "query" not in params:
-                return self._send(400, "text/plain; charset=utf-8", b"Give the query as ?query=...\n")
-            return self._send(*self.endpoint.answer(params["query"][0], self.headers.get("Accept", "")))
-        return self._send(404, "text/plain; charset=utf-8", b"Not found: try /, /query or /sparql.\n")
+            return self._query(parse_qs(url.query))
+        return self._send(404, TEXT, b"Not found: try /, /query or /sparql.\n")
 
     do_HEAD = do_GET
 
     def do_POST(self):
         url = urlparse(self.path)
         if url.path != "/sparql":
-            return self._send(404, "text/plain; charset=utf-8", b"Not found: POST to /sparql.\n")
-        length = int(self.headers.get("Content-Length") or 0)
+            return self._send(404, TEXT, b"Not found: POST queries to /sparql.\n")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_REQUEST:
+            self.close_connection = True
+            return self._send(413, TEXT, f"A query may be at most {MAX_REQUEST:,} bytes.\n".encode("utf-8"))
         body = self.rfile.read(length).decode("utf-8", "replace")
         media = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        params = parse_qs(url.query)
         if media == "application/sparql-update":
-            return self._send(*_refusal("kg serve only reads: SPARQL Update is refused."))
+            return self._send(*_refusal("SPARQL Update"))
         if media == "application/sparql-query":
-            query = body
-        elif media == "application/x-www-form-urlencoded":
+            return self._query(params, body)
+        if media == "application/x-www-form-urlencoded":
             form = parse_qs(body)
+            for key in ("default-graph-uri", "named-graph-uri"):
+                params[key] = params.get(key, []) + form.get(key, [])
             if "update" in form:
-                return self._send(*_refusal("kg serve only reads: SPARQL Update is refused."))
-            if "query" not in form:
-                return self._send(400, "text/plain; charset=utf-8", b"Give the query as query=...\n")
-            query = form["query"][0]
-        else:
-            return self._send(415, "text/plain; charset=utf-8",
-                              b"POST a query as application/sparql-query or a form with query=...\n")
-        return self._send(*self.endpoint.answer(query, self.headers.get("Accept", "")))
+                return self._send(*_refusal("SPARQL Update"))
+            params["query"] = form.get("query", [])
+            return self._query(params)
+        return self._send(415, TEXT, b"POST a query as application/sparql-query, or as a form with query=...\n")
 
 
 _QUERY_JS = r"""
@@ -204,53 +305,100 @@ _QUERY_JS = r"""
   var queries = JSON.parse(document.getElementById("kg-queries").textContent);
   var pick = document.getElementById("pick"), text = document.getElementById("text");
   var out = document.getElementById("out"), note = document.getElementById("note");
+  var about = document.getElementById("about");
   Object.keys(queries).sort().forEach(function (name) {
-    var o = document.createElement("option"); o.value = name; o.textContent = name; pick.appendChild(o);
+    var o = document.createElement("option");
+    o.value = name; o.textContent = name + " — " + queries[name].title; pick.appendChild(o);
   });
-  pick.addEventListener("change", function () { text.value = queries[pick.value] || ""; });
-  document.getElementById("run").addEventListener("click", function () {
-    note.textContent = "…"; out.textContent = "";
-    fetch("/sparql", {method: "POST", body: text.value,
-      headers: {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}})
-      .then(function (r) { return r.text().then(function (t) { return [r.ok, t]; }); })
-      .then(function (res) {
-        if (!res[0]) { note.textContent = res[1]; return; }
-        var data = JSON.parse(res[1]);
-        if (data.boolean !== undefined) { note.textContent = String(data.boolean); return; }
-        var table = document.createElement("table"), head = document.createElement("tr");
-        data.head.vars.forEach(function (v) { var th = document.createElement("th"); th.textContent = v; head.appendChild(th); });
-        table.appendChild(head);
-        data.results.bindings.forEach(function (b) {
-          var tr = document.createElement("tr");
-          data.head.vars.forEach(function (v) {
-            var td = document.createElement("td"); td.textContent = b[v] ? b[v].value : ""; tr.appendChild(td);
-          });
-          table.appendChild(tr);
-        });
-        out.appendChild(table);
-        note.textContent = data.results.bindings.length + " rows";
+  pick.addEventListener("change", function () {
+    var q = queries[pick.value];
+    text.value = q ? q.text : "";
+    about.textContent = q && q.params.length ?
+      "Parameters (a VALUES line binds one; unbound means all): " +
+      q.params.map(function (p) { return p[0] + " — " + p[1]; }).join("; ") : "";
+  });
+  function cell(term) {
+    if (!term) { return ""; }
+    if (term.type === "literal" && term["xml:lang"]) { return term.value + " @" + term["xml:lang"]; }
+    return term.value;
+  }
+  function show(ok, type, body) {
+    out.textContent = "";
+    if (!ok) { note.textContent = body; return; }
+    if (type.indexOf("json") < 0) {
+      var pre = document.createElement("pre"); pre.textContent = body; out.appendChild(pre);
+      note.textContent = ""; return;
+    }
+    var data = JSON.parse(body);
+    if (data.boolean !== undefined) { note.textContent = String(data.boolean); return; }
+    var table = document.createElement("table"), head = document.createElement("tr");
+    data.head.vars.forEach(function (v) {
+      var th = document.createElement("th"); th.textContent = v; head.appendChild(th);
+    });
+    table.appendChild(head);
+    data.results.bindings.forEach(function (b) {
+      var tr = document.createElement("tr");
+      data.head.vars.forEach(function (v) {
+        var td = document.createElement("td"); td.textContent = cell(b[v]); tr.appendChild(td);
       });
-  });
+      table.appendChild(tr);
+    });
+    out.appendChild(table);
+    var n = data.results.bindings.length;
+    note.textContent = n + (n === 1 ? " row" : " rows");
+  }
+  function run() {
+    note.textContent = "…"; out.textContent = "";
+    fetch("/sparql", {method: "POST", body: text.value, headers: {
+      "Content-Type": "application/sparql-query",
+      "Accept": "application/sparql-results+json, text/turtle;q=0.9"}})
+      .then(function (r) {
+        return r.text().then(function (t) { show(r.ok, r.headers.get("Content-Type") || "", t); });
+      })
+      .catch(function (e) { note.textContent = "The server did not answer: " + e; });
+  }
+  document.getElementById("run").addEventListener("click", run);
+  text.addEventListener("keydown", function (e) { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { run(); } });
 })();
 """
 
+_QUERY_CSS = ("body{font-family:sans-serif;margin:16px;color:#222}"
+              "textarea{width:100%;height:260px;font-family:monospace;font-size:13px}"
+              "table{border-collapse:collapse;margin-top:8px}"
+              "td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}"
+              "th{background:#f4f4f4}#note{color:#555;white-space:pre-wrap}#about{color:#555}"
+              "pre{white-space:pre-wrap}")
+
 
 def query_page() -> tuple[str, str]:
-    """The /query page: named queries as ready examples, results as a table."""
-    from .query import QUERIES_DIR
-    queries = {p.stem: p.read_text(encoding="utf-8") for p in sorted(QUERIES_DIR.glob("*.rq"))}
+    """The /query page and its Content-Security-Policy: the named queries as
+    ready examples, results as a table. All data is escaped: the queries are
+    JSON in a non-executed script element, results are set as text."""
+    from .query import _header, list_queries, resolve_query
+    queries = {}
+    for name, title in list_queries():
+        text = resolve_query(name)
+        queries[name] = {"title": title, "text": text, "params": _header(text)[1]}
     data = (json.dumps(queries, ensure_ascii=False, sort_keys=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-    digest = base64.b64encode(hashlib.sha256(_QUERY_JS.encode("utf-8")).digest()).decode()
-    csp = f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; connect-src 'self'"
-    body = ("<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>kg SPARQL</title>"
-            "<style>body{font-family:sans-serif;margin:16px}textarea{width:100%;height:240px;font-family:monospace}"
-            "table{border-collapse:collapse;margin-top:8px}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}"
-            "</style></head><body><h1>kg SPARQL</h1>"
+    script = base64.b64encode(hashlib.sha256(_QUERY_JS.encode("utf-8")).digest()).decode()
+    style = base64.b64encode(hashlib.sha256(_QUERY_CSS.encode("utf-8")).digest()).decode()
+    csp = (f"default-src 'none'; script-src 'sha256-{script}'; style-src 'sha256-{style}'; "
+           "connect-src 'self'; base-uri 'none'; form-action 'none'")
+    body = ("<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>kg SPARQL</title><style>{_QUERY_CSS}</style></head><body>"
+            "<h1>kg SPARQL</h1>"
             "<p>Named query: <select id=\"pick\"><option value=\"\">—</option></select> "
-            "<button id=\"run\">Run</button> <span id=\"note\"></span></p>"
-            "<textarea id=\"text\">SELECT ?label WHERE { ?e a kg:Enterprise ; rdfs:label ?label } ORDER BY ?label</textarea>"
-            f"<div id=\"out\"></div><script type=\"application/json\" id=\"kg-queries\">{data}</script>"
+            "<button id=\"run\">Run</button> (Ctrl+Enter) <span id=\"note\"></span></p>"
+            "<p id=\"about\"></p>"
+            "<textarea id=\"text\" spellcheck=\"false\">"
+            "SELECT ?label WHERE { ?e a kg:Enterprise ; rdfs:label ?label } ORDER BY ?label</textarea>"
+            "<p>The prefixes kg:, kgid:, rdfs:, prov:, nif:, skos:, dcterms:, xsd: … are predeclared; "
+            "each report is a named graph (<code>GRAPH ?doc { … }</code>). "
+            "Endpoint for other clients: <code>/sparql</code>.</p>"
+            "<div id=\"out\"></div>"
+            f"<script type=\"application/json\" id=\"kg-queries\">{data}</script>"
             f"<script>{_QUERY_JS}</script></body></html>\n")
     return body, csp
 
@@ -266,13 +414,23 @@ def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
     return server
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def serve(settings: Settings, host: str, port: int, say=print) -> None:
     server = make_server(settings, host, port)
-    where = f"http://{host}:{server.server_address[1]}"
+    shown = f"[{host}]" if ":" in host else host
+    where = f"http://{shown}:{server.server_address[1]}"
     say(f"kg serves {settings.graph} at {where}/sparql (graph page {where}/, query page {where}/query)")
-    if host in ("127.0.0.1", "localhost", "::1"):
+    if host in LOOPBACK:
         say("Only this machine can connect; use --host 0.0.0.0 to let others in.")
+    else:
+        say(f"Listening on {host}: anyone who can reach this machine can query the graph.")
+    say(f"Queries stop after {settings.timeout:g} s; answers over {settings.max_bytes:,} bytes are refused. "
+        "Ctrl+C stops the server.", )
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         server.server_close()

@@ -87,10 +87,44 @@ TTL = r"""
     prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=10,40> ;
     kg:rule "ind.amount" .
 
+<https://w3id.org/govkg/id/doc/d1/indicator/firms-2022> a kg:Indicator ;
+    kg:about <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇> ;
+    kg:metric "新增企业"@zh ; kg:value 35 ; kg:unit "家" ; kg:year 2022 ; kg:kind kg:actual ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=10,40> ; kg:rule "ind.count" .
+
+<https://w3id.org/govkg/id/doc/d1/indicator/invest-2023> a kg:Indicator ;
+    kg:about <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Project/智能车间> ;
+    kg:metric "总投资"@zh ; kg:value 2.0 ; kg:unit "亿元" ; kg:year 2023 ; kg:kind kg:target ;
+    kg:normalizedValue 200000000 ; kg:normalizedUnit "CNY" ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=100,130> ; kg:rule "ind.amount" .
+
+<https://w3id.org/govkg/id/doc/d1#char=50,56> a nif:Phrase ;
+    nif:anchorOf "西夏墅镇商会"@zh ; nif:beginIndex 50 ; nif:endIndex 56 ;
+    nif:referenceContext <https://w3id.org/govkg/id/doc/d1> ;
+    nif:sentence <https://w3id.org/govkg/id/doc/d1#char=50,90> ;
+    itsrdf:taIdentRef <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Institution/西夏墅镇商会> ;
+    kg:rule "ent.enum.institution" .
+
+<https://w3id.org/govkg/id/doc/d1#char=58,64> a nif:Phrase ;
+    nif:anchorOf "全国四好商会"@zh ; nif:beginIndex 58 ; nif:endIndex 64 ;
+    nif:referenceContext <https://w3id.org/govkg/id/doc/d1> ;
+    nif:sentence <https://w3id.org/govkg/id/doc/d1#char=50,90> ;
+    itsrdf:taIdentRef <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Award/全国四好商会> ;
+    kg:rule "ent.enum.award" .
+
+# offsets that do not match the text: the mark falls back to the nearest match
+<https://w3id.org/govkg/id/doc/d1#char=117,121> a nif:Phrase ;
+    nif:anchorOf "智能车间"@zh ; nif:beginIndex 117 ; nif:endIndex 121 ;
+    nif:referenceContext <https://w3id.org/govkg/id/doc/d1> ;
+    nif:sentence <https://w3id.org/govkg/id/doc/d1#char=100,130> ;
+    itsrdf:taIdentRef <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Project/智能车间> ;
+    kg:rule "ent.enum.project" .
+
 # a mention is not an entity node
 <https://w3id.org/govkg/id/doc/d1#char=100,104> a nif:Phrase ;
     nif:anchorOf "金牛研磨"@zh ; nif:beginIndex 100 ; nif:endIndex 104 ;
     nif:referenceContext <https://w3id.org/govkg/id/doc/d1> ;
+    nif:sentence <https://w3id.org/govkg/id/doc/d1#char=100,130> ;
     itsrdf:taIdentRef <https://w3id.org/govkg/id/江苏省/常州市/新北区/西夏墅镇/Enterprise/金牛研磨> ;
     kg:rule "ent.enum.enterprise" .
 """
@@ -198,25 +232,40 @@ def test_embedded_json(page):
     types = sorted(n["kgType"] for n in nodes.values())
     assert types == sorted(["AdministrativeArea", "Enterprise", "Institution",
                             "Award", "Project", "Place"])
+    assert all(n["group"] == n["kgType"] for n in nodes.values())   # colour and shape by type
+    assert set(data["options"]["groups"]) == set(data["types"])
     labels = {n["label"] for n in nodes.values()}
     assert labels == {"西夏墅镇", "金牛研磨", "西夏墅镇商会", "全国四好商会", "智能车间", HOSTILE}
     # the parsed-back JSON in the browser equals the parsed-back JSON here
     assert _parse(page).data_json is not None
     assert json.loads(_parse(page).data_json) == data
+    # each sentence is stored once and referred to by number
+    texts = [s["text"] for s in data["sentences"]]
+    assert len(texts) == len(set(texts)) == 3
+    text = lambda ref: data["sentences"][ref["s"]]["text"]
 
     area = nodes[BASE]
-    assert area["kgTypeZh"] == "行政区"
-    assert "指标（共 1 项）" in area["title"]
-    assert "地区生产总值 80.57亿元 2022年 增长6.5% (预计)" in area["title"]
+    assert data["types"][area["kgType"]] == "行政区"
+    rows = area["info"]["indicators"]
+    assert [(r["metric"], r["value"], r["unit"], r["year"], r["growth"], r["kind"]) for r in rows] == [
+        ("地区生产总值", "80.57", "亿元", 2022, "6.5", "estimate"),
+        ("新增企业", "35", "家", 2022, None, "actual")]
+    assert data["sentences"][rows[0]["s"]] == {
+        "text": "全年预计实现地区生产总值80.57亿元，同比增长6.5%", "doc": 0, "part": "review", "year": 2022}
 
     ent = nodes[BASE + "/Enterprise/金牛研磨"]
-    assert "别名：" in ent["title"] and "金牛研磨公司" in ent["title"]
-    assert "金牛\u2028研磨厂" in ent["title"]  # survives the \\u2028 escape
-    assert "金牛研磨新建智能车间项目竣工投产" in ent["title"]
+    assert ent["info"]["aliases"] == ["金牛\u2028研磨厂", "金牛研磨公司"]  # survives the \\u2028 escape
+    [src] = ent["info"]["sentences"]
+    assert text(src) == "金牛研磨新建智能车间项目竣工投产"
+    assert src["marks"] == [[0, 4]]                     # from the NIF offsets: 100-100 .. 104-100
 
     proj = nodes[BASE + "/Project/智能车间"]
-    assert "已完成" in proj["title"]
-    # statuses are not nodes, indicators and sentences are not nodes
+    assert proj["info"]["statuses"] == ["completed"]
+    assert proj["info"]["sentences"][0]["marks"] == [[6, 10]]   # offsets off: nearest match
+    assert [r["metric"] for r in proj["info"]["indicators"]] == ["总投资"]
+    assert {"relation": "involves", "dir": "out", "other": BASE + "/Enterprise/金牛研磨"} \
+        in proj["info"]["relations"]
+    # statuses, indicators, sentences and mentions are not nodes
     assert not any("ontology#" in i or "#char=" in i or "/indicator/" in i for i in nodes)
 
     edges = data["edges"]
@@ -229,12 +278,60 @@ def test_embedded_json(page):
         ("智能车间", "金牛研磨", ("involves",)),
     }
     award = next(e for e in edges if e["relations"] == ["receivedAward"])
-    assert "receivedAward" in award["title"]
-    assert "西夏墅镇商会荣获全国四好商会称号" in award["title"]
+    [src] = award["sentences"]
+    assert src["relation"] == "receivedAward"
+    assert text(src).startswith("西夏墅镇商会荣获全国四好商会称号")
+    assert src["marks"] == [[0, 6], [8, 14]]             # both ends marked
 
     # size grows with degree
     assert nodes[BASE + "/Enterprise/金牛研磨"]["size"] > nodes[BASE]["size"]
+    assert nodes[BASE + "/Enterprise/金牛研磨"]["degree"] == 2
     assert data["options"]["physics"]["stabilization"]["enabled"] is True
+
+
+def test_layout_report_area_in_the_middle(page):
+    data = _data(page)
+    nodes = {n["id"]: n for n in data["nodes"]}
+    area = nodes[BASE]
+    assert (area["x"], area["y"], area["fixed"], area["reportArea"]) == (0, 0, True, True)
+    assert [n for n in nodes.values() if n.get("fixed")] == [area]
+    # every other node starts at integer pixels near it
+    assert all(isinstance(n["x"], int) and isinstance(n["y"], int) for n in nodes.values())
+    # invisible springs tie each entity of the report to its area, unless a relation does
+    assert sorted(data["links"]) == sorted([
+        [BASE + "/Award/全国四好商会", BASE], [BASE + "/Institution/西夏墅镇商会", BASE],
+        [BASE + "/Project/智能车间", BASE]])
+
+
+def test_headline_indicators(page):
+    data = _data(page)
+    rows = [(r["subject"], r["metric"], r["value"], r["growth"]) for r in data["headline"]]
+    # growth about the report's area, and the largest sums of money; not plain counts
+    assert rows == [("智能车间", "总投资", "2", None), ("西夏墅镇", "地区生产总值", "80.57", "6.5")]
+    assert all(r["doc"] == 0 for r in data["headline"])
+    assert "金额最大的" in data["headlineRule"]
+
+
+def test_headline_keeps_the_largest_amounts():
+    from kg.html import HEADLINE_AMOUNTS, headline_indicators
+    g = Graph().parse(data=TTL, format="turtle")
+    extra = "".join(f"""
+<https://w3id.org/govkg/id/doc/d1/indicator/x{i}> a kg:Indicator ;
+    kg:about <{BASE}/Project/智能车间> ; kg:metric "投资{i}"@zh ; kg:value {i} ; kg:unit "万元" ;
+    kg:year 2023 ; kg:kind kg:target ; kg:normalizedValue {i * 10000} ; kg:normalizedUnit "CNY" ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=100,130> .""" for i in range(1, 13))
+    g.parse(data=TTL.split("\n<")[0] + extra, format="turtle")
+    metrics = [r["metric"] for r in headline_indicators(g)]
+    amounts = [m for m in metrics if m.startswith("投资")]
+    assert len(amounts) == HEADLINE_AMOUNTS - 1          # 总投资 (2 亿元) is the largest
+    assert "总投资" in metrics and "投资12" in amounts and "投资1" not in amounts
+    assert "地区生产总值" in metrics
+
+
+def test_title_names_the_report(graph):
+    page = render_html(graph)
+    assert "<title>西夏墅镇政府工作报告</title>" in page
+    assert _data(page)["heading"] == "西夏墅镇政府工作报告"
 
 
 def test_csp_allows_exactly_our_scripts(page):
@@ -272,3 +369,49 @@ def test_empty_graph():
     data = _data(page)
     assert data["nodes"] == [] and data["edges"] == []
     assert "<title>kg</title>" in page
+
+
+def test_kg_view_opens_or_prints_and_never_fails(tmp_path, monkeypatch):
+    import webbrowser
+    from click.testing import CliRunner
+    from kg.cli import cli
+
+    page = tmp_path / "graph.html"
+    page.write_text("<html></html>", encoding="utf-8")
+    runner = CliRunner()
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda uri: opened.append(uri) or True)
+    result = runner.invoke(cli, ["view", "--graph-html", str(page)])
+    assert result.exit_code == 0 and str(page.resolve()) in result.output
+    assert opened == []                       # no screen: no terminal browser either
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    result = runner.invoke(cli, ["view", "--graph-html", str(page)])
+    assert result.exit_code == 0 and opened == [page.resolve().as_uri()]
+    assert "opened" in result.output
+
+    def broken(uri):
+        raise webbrowser.Error("could not locate runnable browser")
+    monkeypatch.setattr(webbrowser, "open", broken)
+    result = runner.invoke(cli, ["view", "--graph-html", str(page)])
+    assert result.exit_code == 0 and str(page.resolve()) in result.output
+
+    from kg.errors import KgError
+    result = runner.invoke(cli, ["view", "--graph-html", str(tmp_path / "none.html")])
+    assert isinstance(result.exception, KgError) and "kg build" in str(result.exception)
+
+
+def test_deterministic_whatever_the_triple_order():
+    """Rows that tie on year, metric and value still come in one order."""
+    ties = [f"""
+<https://w3id.org/govkg/id/doc/d1/indicator/tie{i}> a kg:Indicator ;
+    kg:about <{BASE}> ; kg:metric "村占"@zh ; kg:value 50 ; kg:unit "{unit}" ;
+    kg:year 2022 ; kg:kind kg:actual ;
+    prov:wasDerivedFrom <https://w3id.org/govkg/id/doc/d1#char=10,40> .
+""" for i, unit in enumerate(["%", "万元", "个", "家", "亩"])]
+    forward = render_html(Graph().parse(data=TTL + "".join(ties), format="turtle"))
+    backward = render_html(Graph().parse(data=TTL + "".join(reversed(ties)), format="turtle"))
+    assert forward == backward

@@ -102,7 +102,7 @@ def test_updates_are_refused(endpoint):
         urllib.request.urlopen(req, timeout=10)
     assert err.value.code == 403
     status, _, text = _get(endpoint, "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
-    assert status == 400 and "SERVICE" in text
+    assert status == 403 and "SERVICE" in text
     status, _, text = _get(endpoint, "SELECT ?x WHERE { ?x ?y }")
     assert status == 400 and "line" in text and "column" in text
 
