@@ -61,47 +61,99 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
     return sorted(unique.values(), key=lambda f: (f.name, str(f)))
 
 
+@dataclass
+class _Document:
+    """One report, extracted: what the build keeps of it (small, and picklable
+    for -j: the graph travels as N-Triples, not as an rdflib Graph)."""
+    doc_id: str
+    path: str
+    iri: str
+    ntriples: bytes
+    entities: Counter
+    relations: int
+    indicators: int
+
+
+def _extract(path: Path, keep_graph: bool = False) -> tuple[_Document | None, Graph | None, str | None]:
+    """Extract one report: (document, its rdflib graph if asked for, or the failure sentence)."""
+    from .graph import add_extraction, new_graph
+    from .iris import document_iri
+    from .pipeline import extract
+    try:
+        ex = extract(path)
+    except KgError as err:
+        return None, None, str(err)
+    graph = add_extraction(new_graph(), ex)
+    doc = _Document(ex.document.doc_id, str(ex.document.path), str(document_iri(ex.document.doc_id)),
+                    graph.serialize(format="nt", encoding="utf-8"), Counter(e.type for e in ex.entities),
+                    len(ex.relations), len(ex.indicators))
+    return doc, graph if keep_graph else None, None
+
+
+def _extract_in_worker(path: Path):
+    return _extract(path)
+
+
+def _extract_all(files: list[Path], jobs: int):
+    """Each file's (document, graph, failure), in the order of ``files``. With
+    jobs > 1, forked workers extract (each loads the segmenter once); only a
+    single report keeps its rdflib graph, so memory does not grow with every
+    report's graph held twice."""
+    keep = len(files) == 1
+    if jobs <= 1 or len(files) == 1:
+        yield from (_extract(f, keep_graph=keep) for f in files)
+        return
+    import multiprocessing
+    from . import segment
+    segment.initialize()                  # once, before the fork: the workers share it
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(files))) as pool:
+        yield from pool.imap(_extract_in_worker, files, chunksize=1)
+
+
 def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_OUTPUT,
-                html: bool = True, rebuild: bool = False) -> BuildResult:
+                html: bool = True, rebuild: bool = False, jobs: int = 1) -> BuildResult:
     """Extract every report, make one graph, write graph.ttl (+ graph.html).
 
     With an output folder, each document's graph is added to (or replaces its
-    old version in) the folder's store, and the files show the store's union;
-    `rebuild` starts the store afresh."""
-    from .graph import add_extraction, new_graph
-    from .pipeline import extract
+    old version in) the folder's store, and the files show the store's merge;
+    `rebuild` starts the store afresh. `jobs` reports are extracted at once."""
+    from .graph import new_graph
 
     started = time.perf_counter()
     files = collect_inputs(list(paths or [DEFAULT_INPUT]))
-    extractions, failures = [], []
-    for f in files:
-        try:
-            extractions.append(extract(f))
-        except KgError as err:
-            failures.append(str(err))
-    if not extractions:
+    documents: list[_Document] = []
+    graphs: dict[str, Graph | bytes] = {}
+    failures = []
+    for doc, graph, failure in _extract_all(files, jobs):
+        if failure:
+            failures.append(failure)
+            continue
+        documents.append(doc)
+        graphs[doc.iri] = graph if graph is not None else doc.ntriples
+    if not documents:
         raise KgError("No report could be built: " + " ".join(failures))
-    extractions.sort(key=lambda ex: (ex.document.doc_id, ex.document.path))
-    from .iris import document_iri
-    graphs: dict[str, Graph] = {}
+    documents.sort(key=lambda d: (d.doc_id, d.path))
     entities: Counter = Counter()
-    relations = indicators = 0
-    for ex in extractions:
-        graphs[str(document_iri(ex.document.doc_id))] = add_extraction(new_graph(), ex)
-        entities.update(e.type for e in ex.entities)
-        relations += len(ex.relations)
-        indicators += len(ex.indicators)
+    for doc in documents:
+        entities.update(doc.entities)
+    turtle = None
     if out_dir is not None:
         from . import store
-        graph = store.update(Path(out_dir), graphs, rebuild=rebuild)
+        from .export import turtle_from_ntriples
+        graph, ntriples = store.update(Path(out_dir), graphs, rebuild=rebuild)
+        turtle = turtle_from_ntriples(ntriples)
     else:
         graph = new_graph()
-        for g in graphs.values():
-            graph += g
-    result = BuildResult(graph, [ex.document.doc_id for ex in extractions], entities,
-                         relations, indicators, failures)
+        for doc in documents:
+            kept = graphs[doc.iri]
+            if isinstance(kept, Graph):
+                graph += kept
+            else:
+                graph.parse(data=kept.decode("utf-8"), format="nt")
+    result = BuildResult(graph, [d.doc_id for d in documents], entities,
+                         sum(d.relations for d in documents), sum(d.indicators for d in documents), failures)
     if out_dir is not None:
-        result.written = write_outputs(graph, Path(out_dir), html=html)
+        result.written = write_outputs(graph, Path(out_dir), html=html, turtle=turtle)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -126,12 +178,13 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_outputs(graph: Graph, out_dir: Path, html: bool = True) -> list[Path]:
-    """Write every file to a temporary name first, then move each into place."""
+def write_outputs(graph: Graph, out_dir: Path, html: bool = True, turtle: bytes | None = None) -> list[Path]:
+    """Write every file to a temporary name first, then move each into place
+    (``turtle``: the graph's Turtle, where the caller has it already)."""
     from .export import export
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    contents = {"graph.ttl": export(graph, "ttl")}
+    contents = {"graph.ttl": turtle if turtle is not None else export(graph, "ttl")}
     from . import store
     store.record(out_dir, contents["graph.ttl"])
     if html:

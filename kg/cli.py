@@ -32,7 +32,9 @@ def cli():
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
               show_default=True, help="Folder for graph.ttl and graph.html.")
 @click.option("--rebuild", is_flag=True, help="Start the output's store afresh instead of adding to it.")
-def build(paths, out_dir, rebuild):
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Reports extracted at once (processes); the output is the same.")
+def build(paths, out_dir, rebuild, jobs):
     """Build the graph of report files or folders (default: seeds/).
 
     Each report is added to (or replaces its old version in) the output's
@@ -41,7 +43,7 @@ def build(paths, out_dir, rebuild):
     Example: kg build seeds/ -o output/
     """
     from .build import build_graph
-    result = build_graph(list(paths) or None, out_dir, rebuild=rebuild)
+    result = build_graph(list(paths) or None, out_dir, rebuild=rebuild, jobs=jobs)
     click.echo(result.summary())
     if result.failures:
         _fail(f"{len(result.failures)} of {len(result.failures) + len(result.documents)} files were not built (listed above).")

@@ -17,14 +17,38 @@ from .segment import Token, tokens
 _QUOTES = "“”‘’\"'《》「」『』"
 _HAN_RE = re.compile(f"[{HAN}]")
 _PAREN_TAIL = re.compile(r"[（(][^）)]{1,4}[）)]$")
+_PHASE = re.compile(r"[（(][一二三四五六七八九十\d]+期[）)]$")   # 产业园（一期） keeps its phase
 _MEASURES = set("个条座套家年项处名户亩所只场件次人万亿元月日期")
 _COUNT = re.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两几百千万]+)[个条座套家年项处名户亩所只场件次人万亿元月日组]+")
 _FOOTNOTE = re.compile(r"[\u2460-\u24ff\u2776-\u2793]+|\[\d+\]")   # ①, ❶, [5]
 _NAME_MARKS = "·•"                      # 中南高科·清苑新经济产业园 is one name
 _LEVEL_CHARS = set("省市区县镇乡村")
+_AREA_HEAD_GENERIC = {"Project", "Place", "Program", "Industry"}   # X市重大项目 is no name; X县人民政府 is
+_AREA_HEAD = re.compile(f"^[{HAN}]{{1,3}}?[省市区县](?=[{HAN}]{{3}})")
 # particles and conjunctions end a name whatever the lexicon says; prepositions,
 # adverbs and time words do not (jieba tags 同福茶馆's 同 p, 日月山路's 日月 t)
 _FUNCTION_FLAGS = {"c", "u", "uj", "ul", "uz", "ug", "uv", "ud", "y", "e", "o"}
+
+
+def _split_joined(toks: list[Token], joiners: set[str], place_joiners: set[str]) -> list[Token]:
+    """jieba guesses unknown names across a conjunction (in "A街和BC市场" it tags
+    和BC/nr, in "A河至B河" 河至/ns); a joiner inside a guessed name is a word of its own."""
+    out = []
+    for t in toks:
+        cut = joiners if t.flag in ("nr", "nrfg") else place_joiners if t.flag == "ns" else ()
+        if len(t.word) < 2 or not any(ch in cut for ch in t.word):
+            out.append(t)
+            continue
+        piece = t.start
+        for i, ch in enumerate(t.word):
+            if ch in cut:
+                if t.start + i > piece:
+                    out.append(Token(t.word[piece - t.start:i], t.flag, piece, t.start + i))
+                out.append(Token(ch, "c", t.start + i, t.start + i + 1))
+                piece = t.start + i + 1
+        if piece < t.end:
+            out.append(Token(t.word[piece - t.start:], t.flag, piece, t.end))
+    return out
 
 
 class _Context:
@@ -33,7 +57,8 @@ class _Context:
     def __init__(self, sentence: Sentence, rules: RuleSet):
         self.sentence = sentence
         self.text = sentence.text
-        self.tokens = tokens(sentence.text)
+        self.tokens = _split_joined(tokens(sentence.text), set(rules.lexicon("JOINER")),
+                                    set(rules.lexicon("PLACE_JOINER")))
         self.starts = [t.start for t in self.tokens]
         self.ends = {t.end for t in self.tokens}
         self.boundary = set(rules.lexicon("BOUNDARY"))
@@ -87,7 +112,10 @@ class _Context:
             if tok.end > pos:
                 i -= 1
                 continue
-            if tok.start < floor or self.is_boundary(tok, i, suffix_follows and tok.end == pos) or pos - tok.start > limit:
+            # a verb right before the suffix, or before such a verb, names the works:
+            # 综合治理|攻坚|行动
+            verb_slot = suffix_follows and (tok.end == pos or tok.end == start and self.tokens[i + 1].word in self.name_verbs)
+            if tok.start < floor or self.is_boundary(tok, i, verb_slot) or pos - tok.start > limit:
                 break
             if stop is not None and tok.end < pos and len(tok.word) >= 3 and stop.fullmatch(tok.word):
                 break
@@ -115,7 +143,7 @@ class _Context:
 
 
 def clean_label(surface: str, type_: str, rules: RuleSet) -> str:
-    label = _PAREN_TAIL.sub("", surface)
+    label = surface if _PHASE.search(surface) else _PAREN_TAIL.sub("", surface)
     label = "".join(ch for ch in label if ch not in _QUOTES).strip()
     if type_ != "Award":
         for level in rules.lexicon("LEVEL"):
@@ -134,8 +162,12 @@ def _mention(ctx: _Context, start: int, end: int, type_: str, rule: Rule, rules:
         return None
     if label in not_names and rule.result.get("kind") != "lexicon":
         return None                       # a lexicon rule names its words on purpose: 政协
-    if rule.result.get("kind") == "suffix" and label[0] in _LEVEL_CHARS and label[1:] in not_names:
-        return None                       # 区重点项目: a generic noun with a level in front
+    if rule.result.get("kind") == "suffix" and (label[0] in _LEVEL_CHARS and label[1:] in not_names
+                                                or any(label[len(v):] in not_names
+                                                       for v in ctx.name_verbs if label.startswith(v))
+                                                or type_ in _AREA_HEAD_GENERIC and _AREA_HEAD.sub("", label) in not_names):
+        return None                       # 区重点项目, 改建通村公路, X市重大项目: a generic
+                                          # noun with a level, a verb or an area in front
     s0 = ctx.sentence.start
     return Mention(surface, label, type_, ctx.sentence.index, s0 + start, s0 + end, rule.id, rule.priority)
 
@@ -159,6 +191,13 @@ def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
             continue
         if forbid and any(t.flag in forbid for t in ctx.tokens if start <= t.start < m.start()):
             continue                      # a verb inside: 增强|村, 撤乡 are no names
+        before = ctx.token_at(start) - 1
+        if (before >= 0 and before in ctx.counted and ctx.tokens[before].end == start
+                and not ctx.tokens[before].word.endswith(("年", "月", "日"))):
+            continue                      # 11个|社区…服务站: what is counted is a kind, not a name
+        if (res.get("unquoted") and ctx.text[start - 1:start] == "“" and ctx.text[m.end():m.end() + 1] == "”"
+                and re.search(res["unquoted"], m.group(0))):
+            continue                      # “四好农村路”: a quoted slogan, not a road
         label = None
         if res.get("strip_suffix"):
             label = clean_label(ctx.text[start:m.start()], rule.result["type"], rules)
@@ -185,10 +224,12 @@ def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
             pos = sep.end()
         parts.append((pos, items_end))
         first_start, first_end = parts[0]
+        phase = _PHASE.search(ctx.text, first_start, first_end)
+        core_end = phase.start() if phase else first_end
         if not res.get("anchored"):
             # the first item begins after the last boundary word before it: 引进|新湖印染
-            parts[0] = (ctx.extend_left(first_end, 14, floor=first_start, suffix_follows=False), first_end)
-        if len(parts) == 1 and parts[0][1] - parts[0][0] > 10:
+            parts[0] = (ctx.extend_left(core_end, 14, floor=first_start, suffix_follows=False), first_end)
+        if len(parts) == 1 and core_end - parts[0][0] > res.get("single_max", 10):
             continue
         for start, end in parts:
             while start < end and ctx.text[start] in "和与及":
@@ -212,6 +253,9 @@ def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
 def _apply_span(ctx: _Context, rule: Rule, rules: RuleSet):
     for m in rule.finditer(ctx.text):
         start, end = m.span("name")
+        if rule.result.get("forbid_boundary") and any(
+                ctx.is_boundary(t, i) for i, t in enumerate(ctx.tokens) if start <= t.start < end):
+            continue                      # 加强|跑办 is no name
         mention = _mention(ctx, start, end, rule.result["type"], rule, rules)
         if mention and len(mention.label) <= rule.result.get("max_len", 30):
             yield mention
@@ -219,6 +263,8 @@ def _apply_span(ctx: _Context, rule: Rule, rules: RuleSet):
 
 def _apply_lexicon(ctx: _Context, rule: Rule, rules: RuleSet):
     for m in rule.finditer(ctx.text):
+        if rule.result.get("whole_tokens") and (m.start() not in ctx.starts or m.end() not in ctx.ends):
+            continue                      # 新增|城区 holds no 增城区, 天津港 no 天津
         mention = _mention(ctx, m.start(), m.end(), rule.result["type"], rule, rules, m.group(0))
         if mention:
             yield mention
@@ -241,8 +287,8 @@ def _apply_coordination(ctx: _Context, rule: Rule, rules: RuleSet, known: list[M
         while b < len(ctx.text) and rule.pattern.match(ctx.text, b):     # right siblings
             start = rule.pattern.match(ctx.text, b).end()
             end = ctx.extend_right(start, limit)
-            if end - start < 2 or not free(start, end):
-                break
+            if end - start < 2 or not free(start, end) or ctx.extend_right(start, 2 * limit) != end:
+                break                     # cut off by the limit: …成果转移转化|示范区
             found = _mention(ctx, start, end, m.type, rule, rules)
             if found:
                 yield found
@@ -250,7 +296,7 @@ def _apply_coordination(ctx: _Context, rule: Rule, rules: RuleSet, known: list[M
         while a > 0 and rule.pattern.search(ctx.text[max(0, a - 1):a]):  # left siblings
             end = a - 1
             start = ctx.extend_left(end, limit, suffix_follows=False)
-            if end - start < 2 or not free(start, end):
+            if end - start < 2 or not free(start, end) or ctx.extend_left(end, 2 * limit, suffix_follows=False) != start:
                 break
             found = _mention(ctx, start, end, m.type, rule, rules)
             if found:
@@ -267,12 +313,13 @@ _KINDS: dict[str, Callable] = {
 
 
 # A place named inside a title or an event is part of its wording, not a place
-# of its own: 省级幸福河湖试点, 第六届广场舞大赛.
-_NO_PLACE_INSIDE = {"Award", "Program"}
+# of its own (省级幸福河湖试点, 第六届广场舞大赛); so is an event, slogan or sector
+# inside a title (第四届…大赛金奖, 产业集群“领跑者”企业, 现代服务业集聚发展示范区).
+_NOTHING_INSIDE = {"Award": {"Place", "Program", "Industry"}, "Program": {"Place"}}
 
 
 def _swallowed(inner: Mention, outer: Mention) -> bool:
-    return inner.type == "Place" and outer.type in _NO_PLACE_INSIDE
+    return inner.type in _NOTHING_INSIDE.get(outer.type, ())
 
 
 def prefer_specific(mentions: list[Mention]) -> list[Mention]:

@@ -45,6 +45,8 @@ def find_relations(sentences: list[Sentence], entities: list[Entity], info: Repo
             continue
         for rule in rules.rules:
             kind = rule.result.get("kind")
+            if kind != "status" and sentence.part not in rule.result.get("parts", (sentence.part,)):
+                continue                  # 常态化创建文明城市 in the plan is a goal, no award yet
             if kind == "cue":
                 relations += _cue(rule, sentence, mentions, span_key, area)
             elif kind == "between":
@@ -62,6 +64,8 @@ def find_relations(sentences: list[Sentence], entities: list[Entity], info: Repo
                     relations.append(r)
         elif rule.result.get("kind") == "gazetteer":
             relations += _by_gazetteer(rule, entities, area_path)
+        elif rule.result.get("kind") == "town" and area:
+            relations += _towns(rule, entities, area)
     if area:
         for e in entities:
             if e.type in ("Village", "Community") and area[1] != e.label:
@@ -89,6 +93,11 @@ def _in_clause(mentions, start, end):
                        for o in inside)]
 
 
+def _qualifies(m: Mention, mentions) -> bool:
+    """An area written right before another name qualifies it: 浙江|余姚."""
+    return m.type == "AdministrativeArea" and any(o.start == m.end for o in mentions)
+
+
 def _subject_before(mentions, pos, exclude_types=("Award",)):
     before = [m for m in mentions if m.end <= pos and m.type not in exclude_types]
     return before[-1] if before else None
@@ -110,15 +119,29 @@ def _cue(rule: Rule, sentence: Sentence, mentions, span_key, area):
         passive = clause.rfind("被", 0, cue.start())
         if passive >= 0:
             pos = cstart + passive        # 被X评定为: X is the giver, the subject stands before 被
-        objects = [m for m in in_clause if m.start >= cstart + cue.end() and m.type in types]
+        objects = [m for m in in_clause if m.start >= cstart + cue.end() and m.type in types
+                   and not _qualifies(m, in_clause)]
         subject = _subject_before(in_clause, pos)
-        subject_key = span_key.get((subject.start, subject.end)) if subject else area
-        if not subject_key:
-            continue
-        for obj in objects:
-            obj_key = span_key.get((obj.start, obj.end))
-            if obj_key and obj_key != subject_key:
-                yield Relation(subject_key, rule.result["relation"], obj_key, sentence.index, rule.id)
+        subjects = _listed_with(subject, in_clause, sentence) if subject and rule.result.get("subject_list") else [subject]
+        for subject in subjects:
+            subject_key = span_key.get((subject.start, subject.end)) if subject else area
+            if not subject_key:
+                continue
+            for obj in objects:
+                obj_key = span_key.get((obj.start, obj.end))
+                if obj_key and obj_key != subject_key:
+                    yield Relation(subject_key, rule.result["relation"], obj_key, sentence.index, rule.id)
+
+
+def _listed_with(last: Mention, mentions, sentence: Sentence) -> list[Mention]:
+    """The subject and the names listed before it: A、B、C通过…评定 -> A, B, C."""
+    out = [last]
+    for m in reversed([m for m in mentions if m.end <= last.start]):
+        gap = sentence.text[m.end - sentence.start:out[-1].start - sentence.start]
+        if gap not in ("、", "和", "及", "与"):
+            break
+        out.append(m)
+    return out
 
 
 def _between(rule: Rule, sentence: Sentence, mentions, span_key, area):
@@ -170,12 +193,38 @@ def _sentence(rule: Rule, sentence: Sentence, mentions, span_key):
 
 
 def _by_gazetteer(rule: Rule, entities: list[Entity], area_path: tuple[str, ...]):
+    """Parents by the division table; an area written without its suffix (余姚,
+    河北) is looked up with each of `suffixes` (余姚市) and found by its short name."""
     from . import gazetteer
     areas = {e.label: e for e in entities if e.type == "AdministrativeArea"}
+    by_name = dict(areas)
+    for e in areas.values():
+        for alias in e.aliases:
+            by_name.setdefault(alias, e)
+    suffixes = rule.result.get("suffixes", ())
     for label, e in sorted(areas.items()):
         path = gazetteer.path_of(label, area_path)
-        if path and len(path) >= 2 and path[-1] == label and path[-2] in areas:
-            yield Relation(e.key, rule.result["relation"], areas[path[-2]].key, e.mentions[0].sentence, rule.id)
+        if not path or path[-1] != label:
+            found = [p for p in (gazetteer.path_of(label + s, area_path) for s in suffixes) if p]
+            path = found[0] if len(found) == 1 else None
+        if not path or len(path) < 2:
+            continue
+        # the nearest ancestor the report names: 余姚市 -> (宁波市) -> 浙江
+        parent = next((by_name[n] for p in reversed(path[:-1]) for n in (p, gazetteer._short(p)) if n in by_name), None)
+        if parent and parent.key != e.key:
+            yield Relation(e.key, rule.result["relation"], parent.key, e.mentions[0].sentence, rule.id)
+
+
+def _towns(rule: Rule, entities: list[Entity], area: tuple[str, str]):
+    """Towns a county's report names lie in the county: X镇, Y乡 -> the county."""
+    suffixes = tuple(rule.result.get("suffixes", ()))
+    if area[1].endswith(suffixes):
+        return                            # a town's report: other towns are its neighbours
+    for e in entities:
+        if e.type != "AdministrativeArea" or e.key == area:
+            continue
+        if e.label.endswith(suffixes) or any(m.rule in rule.result.get("from_rules", ()) for m in e.mentions):
+            yield Relation(e.key, rule.result["relation"], area, e.mentions[0].sentence, rule.id)
 
 
 def _names_of(entity: Entity, strip: tuple[str, ...]) -> list[str]:
@@ -193,11 +242,12 @@ def _by_name(rule: Rule, entities: list[Entity], own_areas: set[str] = frozenset
     targets = [e for e in entities if e.type in rule.result["contained_types"] and e.label not in own_areas]
     prefix = rule.result.get("position") == "prefix"
     strip = tuple(rule.result.get("strip_suffixes", ()))
+    names = [(t, _names_of(t, strip)) for t in targets]          # once, not once per subject
     for s in subjects:
-        for t in targets:
+        for t, t_names in names:
             if t.key == s.key or t.label == s.label:
                 continue
-            for name in _names_of(t, strip):
+            for name in t_names:
                 if name != s.label and (s.label.startswith(name) if prefix else name in s.label):
                     yield Relation(s.key, rule.result["relation"], t.key, s.mentions[0].sentence, rule.id)
                     break

@@ -36,8 +36,25 @@ def header_mentions(info: ReportInfo, sentences: list[Sentence]) -> list[Mention
         locate(info.speaker, "Person", "ent.header.speaker")
     if info.meeting and info.area_chain:
         # the meeting runs over a line break in many headers: point at its area
-        locate(info.area_chain[-1], "Program", "ent.header.meeting", info.meeting)
+        written = _meeting_as_written(info, header)
+        if any(written in s.text for s in header):
+            locate(written, "Program", "ent.header.meeting", info.meeting)
+        else:
+            locate(info.area_chain[-1], "Program", "ent.header.meeting", info.meeting)
     return found
+
+
+def _meeting_as_written(info: ReportInfo, header: list[Sentence]) -> str:
+    """The meeting with the areas the header puts before it (在X市Y区第三届…);
+    where it stands on one line it is the mention, so the full form is an alias."""
+    text = re.sub(r"\s", "", "".join(s.text for s in header))
+    i = text.find(info.meeting)
+    if i < 0:
+        return info.meeting
+    start = i
+    while any(text[:start].endswith(a) for a in info.area_chain):
+        start -= next(len(a) for a in info.area_chain if text[:start].endswith(a))
+    return text[start:i] + info.meeting
 
 
 def resolve(mentions: list[Mention]) -> list[Entity]:
@@ -59,6 +76,7 @@ def resolve(mentions: list[Mention]) -> list[Entity]:
         if m.text != m.label:
             entity.aliases.add(m.text)
     _merge_abbreviations(entities)
+    _merge_short_areas(entities)
     for entity in entities.values():
         if entity.type == "AdministrativeArea":
             short = _AREA_SUFFIX.sub("", entity.label)
@@ -66,6 +84,21 @@ def resolve(mentions: list[Mention]) -> list[Entity]:
                 entity.aliases.add(short)
         entity.aliases.discard(entity.label)
     return sorted(entities.values(), key=lambda e: (e.type, e.label))
+
+
+def _merge_short_areas(entities: dict[tuple[str, str], Entity]) -> None:
+    """An area named without its suffix (东庄 for 东庄镇) is the same area."""
+    full = {}
+    for e in entities.values():
+        short = _AREA_SUFFIX.sub("", e.label) if e.type == "AdministrativeArea" else ""
+        if len(short) >= 2 and short != e.label:
+            full.setdefault(short, e)
+    for key, e in list(entities.items()):
+        if e.type == "AdministrativeArea" and e.label in full:
+            target = full[e.label]
+            target.mentions.extend(e.mentions)
+            target.aliases |= e.aliases | {e.label}
+            del entities[key]
 
 
 def _is_short_form(short: str, full: str, infix) -> bool:

@@ -74,3 +74,59 @@ def test_every_mention_names_its_rule(seed_extraction):
         for m in e.mentions:
             assert m.rule in ids or m.rule.startswith("ent.header.")
             assert seed_extraction.document.text[m.start:m.end] == m.text
+
+
+def _mentions(text: str) -> set[tuple[str, str]]:
+    from kg.entities import find_mentions
+    from kg.model import Sentence
+    return {(m.label, m.type) for m in find_mentions([Sentence(0, text, 0, len(text), "review", 2022)])}
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a conjunction jieba glued into a guessed name is split off again
+    ("依托东湖步行街、西城风情街和万琪便民市场", ("万琪便民市场", "Place")),
+    # a road section is one place
+    ("东风路至解放路被评为省美丽农村精品示范路", ("东风路至解放路", "Place")),
+    # a counted list needs no 等
+    ("形成精品西瓜、绿色蔬菜4个示范区", ("绿色蔬菜", "Place")),
+    # townships whose status changes are areas
+    ("甲庄、乙桥撤乡改镇如期完成", ("乙桥", "AdministrativeArea")),
+    # a building an institution puts up is named with it
+    ("区妇幼保健院新建住院病房楼完成主体施工", ("区妇幼保健院新建住院病房楼", "Project")),
+    # a developer's brand before a project's name is a company
+    ("力争华南高科·东城新经济产业园（一期）投产", ("华南高科", "Enterprise")),
+    # a phase in brackets stays part of a listed project's name
+    ("力争华南高科·东城新经济产业园（一期）等续建项目投产", ("华南高科·东城新经济产业园（一期）", "Project")),
+    # sectors by their standard names
+    ("现代服务业蓬勃发展", ("现代服务业", "Industry")),
+    # a rating passed is a title
+    ("区光荣院通过国家二星级评定", ("国家二星级", "Award")),
+])
+def test_general_entity_rules(text, expected):
+    assert expected in _mentions(text)
+
+
+@pytest.mark.parametrize("text,label", [
+    ("新增城区停车位1860个", "增城区"),                  # a division name across two words
+    ("深化与天津港、黄骅港合作", "天津"),                # inside a longer name
+    ("加强11个社区老年人日间照料服务站点管理", "社区老年人日间照料服务站"),  # a counted kind
+    ("保障保定市重大项目建设", "保定市重大项目"),        # an area before a generic noun
+    ("改建通村公路、村内道路", "改建通村公路"),          # a verb before a generic noun
+    ("新建“四好农村路”不少于20公里", "四好农村路"),     # a quoted slogan is no road
+    ("创建省级以上民主法治示范村3个", "民主法治示范村"),  # a counted title
+    ("过去的一年，我们于变局中开新局", "变局中开新局"),
+])
+def test_general_non_entities(text, label):
+    assert label not in {l for l, _ in _mentions(text)}
+
+
+def test_general_relation_rules():
+    from conftest import CORPUS
+    from kg.pipeline import extract
+    ex = extract(CORPUS / "01_qingyuanqu_2023.txt")
+    facts = {(r.subject[1], r.predicate, r.object if isinstance(r.object, str) else r.object[1])
+             for r in ex.relations}
+    assert ("余姚", "partOf", "浙江") in facts              # the nearest ancestor named
+    assert ("张登镇", "partOf", "清苑区") in facts          # a county's towns lie in it
+    assert ("区光荣院", "receivedAward", "国家二星级") in facts  # every name listed before the cue
+    assert not any(p == "receivedAward" and o == "文明城市" for _, p, o in facts)  # a goal of the plan

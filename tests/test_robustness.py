@@ -86,6 +86,16 @@ def test_build_order_does_not_change_output(tmp_path):
     assert (tmp_path / "a" / "graph.ttl").read_bytes() == (tmp_path / "b" / "graph.ttl").read_bytes()
 
 
+def test_parallel_build_gives_the_same_files(tmp_path):
+    from kg.build import build_graph
+    files = sorted(CORPUS.glob("*.txt"))[:3] + [SEED]
+    one = build_graph(files, tmp_path / "one", jobs=1)
+    two = build_graph(files, tmp_path / "two", jobs=2)
+    assert one.documents == two.documents and len(one.graph) == len(two.graph)
+    for name in ("graph.ttl", "graph.html"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
 def test_hash_seed_does_not_change_output(tmp_path):
     outs = []
     for seed in ("1", "4242"):

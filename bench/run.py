@@ -1,0 +1,292 @@
+"""kg's benchmark: prints a table of figures, each beside what it is compared with.
+
+Not part of the test suite. Every comparison is a ratio measured in the same
+run on the same machine (these machines are shared and noisy); short figures
+are medians of several runs.
+
+    .venv/bin/python bench/run.py                    # everything, ~15 minutes
+    .venv/bin/python bench/run.py --quick            # no 30/97-report growth steps, no rdflib Turtle
+    .venv/bin/python bench/run.py --out bench/results.md
+
+Sections (issue #7): 1 one report cold, 2 extraction throughput and -j 2,
+3 whole corpus, 4 named queries on the whole-corpus store, 5 the viewer,
+6 growth with the number of reports.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))          # headless.py, for the viewer
+KG = [sys.executable, "-m", "kg"]
+BENCH = ROOT.parent / "shared" / "corpus" / "bench"
+
+# A child's wall time and peak memory: the wrapper's only child is the command.
+_MEASURE = ("import resource, subprocess, sys, time\n"
+            "t = time.perf_counter()\n"
+            "r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)\n"
+            "t = time.perf_counter() - t\n"
+            "sys.stdout.buffer.write(r.stdout)\n"
+            "print(f'@@ {t} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {r.returncode}')\n")
+
+
+def measure(cmd: list[str]) -> tuple[float, float, str]:
+    """Run a command as a new process: (seconds, peak MB, output)."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True,
+                         cwd=ROOT).stdout
+    body, _, last = out.rpartition("@@ ")
+    seconds, kb, code = last.split()
+    if code != "0":
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{body}")
+    return float(seconds), int(kb) / 1024, body
+
+
+def median_of(runs: int, fn) -> float:
+    return statistics.median(fn() for _ in range(runs))
+
+
+def table(title: str, header: list[str], rows: list[list], lines: list[str]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    text = [f"### {title}", "", "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
+            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    text += ["| " + " | ".join(str(x).ljust(w) for x, w in zip(row, widths)) + " |" for row in rows]
+    print("\n".join(text) + "\n", flush=True)
+    lines += text + [""]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def reports(n: int | None = None) -> list[Path]:
+    files = sorted(BENCH.glob("*.txt"))
+    return files if n is None else files[:n]
+
+
+def chars_of(files: list[Path]) -> int:
+    from kg.reader import read_document
+    return sum(len(read_document(f).text) for f in files)
+
+
+# -- 1 -----------------------------------------------------------------------
+
+def one_report_cold(runs: int, work: Path, lines: list[str]) -> None:
+    jieba_cmd = [sys.executable, "-c", "import jieba; jieba.initialize()"]
+    kg_cmd = KG + ["build", "seeds/", "-o", str(work / "cold"), "--rebuild"]
+    measure(jieba_cmd), measure(kg_cmd)                      # caches warm, as a user's are
+    jieba_s, kg_s = [], []
+    for _ in range(runs):                                    # interleaved: the same noise for both
+        jieba_s.append(measure(jieba_cmd)[0])
+        kg_s.append(measure(kg_cmd)[0])
+    j, k = statistics.median(jieba_s), statistics.median(kg_s)
+    table("1. One report, cold (new process, median of %d)" % runs, ["command", "seconds", "ratio", "target ≤ 1.5×"],
+          [["python -c 'import jieba; jieba.initialize()'", f"{j:.2f}", "1.00", ""],
+           ["kg build seeds/", f"{k:.2f}", f"{k / j:.2f}", verdict(k / j <= 1.5)]], lines)
+
+
+# -- 2 -----------------------------------------------------------------------
+
+def throughput(files: list[Path], lines: list[str]) -> dict:
+    import jieba
+    import jieba.posseg
+    from kg import segment
+    from kg.pipeline import extract
+    from kg.reader import read_document
+    texts = [read_document(f).text for f in files]
+    chars = sum(map(len, texts))
+    tagger = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    tagger.initialize()
+    segment.initialize()
+    t = time.perf_counter()
+    for text in texts:
+        for _ in tagger.cut(text):
+            pass
+    posseg_s = time.perf_counter() - t
+    t = time.perf_counter()
+    for f in files:
+        extract(f)
+    kg_s = time.perf_counter() - t
+    ratio = posseg_s / kg_s
+    table(f"2a. Extraction throughput, one process ({len(files)} reports, {chars:,} characters)",
+          ["what", "seconds", "characters/s", "kg ÷ posseg", "target ≥ 1"],
+          [["jieba.posseg.cut alone", f"{posseg_s:.1f}", f"{chars / posseg_s:,.0f}", "", ""],
+           ["kg extraction (read, segment, rules, resolve)", f"{kg_s:.1f}", f"{chars / kg_s:,.0f}",
+            f"{ratio:.2f}", verdict(ratio >= 1)]], lines)
+    return {"chars": chars}
+
+
+def parallel(files: list[Path], work: Path, one: tuple, lines: list[str]) -> None:
+    two = measure(KG + ["build", *map(str, files), "-o", str(work / "j2"), "--rebuild", "-j", "2"])
+    speedup = one[0] / two[0]
+    table(f"2b. kg build of {len(files)} reports, -j 2 against -j 1 ({os.cpu_count()} CPUs)",
+          ["command", "seconds", "peak MB", "speed-up", "target ≥ 1.7×"],
+          [["kg build -j 1", f"{one[0]:.1f}", f"{one[1]:.0f}", "1.00", ""],
+           ["kg build -j 2", f"{two[0]:.1f}", f"{two[1]:.0f}", f"{speedup:.2f}", verdict(speedup >= 1.7)]], lines)
+
+
+# -- 3 -----------------------------------------------------------------------
+
+def _summary_value(output: str, key: str) -> int:
+    for line in output.splitlines():
+        if line.startswith(key):
+            return int(line.split()[1])
+    return 0
+
+
+def whole_corpus(files: list[Path], out: Path, one: tuple, rdflib_turtle: bool, lines: list[str]):
+    import pyoxigraph as ox
+    from kg import store
+    from kg.export import turtle_from_ntriples
+    seconds, peak, output = one
+    oxi = store.open_store(out / "graph.ttl")
+    data = oxi.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    t = time.perf_counter()
+    turtle_from_ntriples(data)
+    ox_s = time.perf_counter() - t
+    graph = store._graph_of(oxi, ox.DefaultGraph())
+    rows = [["kg build (-j 1)", f"{seconds:.1f} s", f"peak {peak:.0f} MB (target < 1,000: {verdict(peak < 1000)})"],
+            ["triples", f"{len(graph):,}", ""],
+            ["Turtle, kg (pyoxigraph, sorted)", f"{ox_s:.1f} s", ""]]
+    if rdflib_turtle:
+        t = time.perf_counter()
+        graph.serialize(format="turtle")
+        rd_s = time.perf_counter() - t
+        rows.append(["Turtle, rdflib's serialiser", f"{rd_s:.1f} s", f"kg is {rd_s / ox_s:.0f}× faster"])
+    table(f"3. Whole corpus: {len(files)} reports into one store", ["what", "figure", "note"], rows, lines)
+    return oxi, graph
+
+
+# -- 4 -----------------------------------------------------------------------
+
+def queries(graph_file: Path, graph, runs: int, lines: list[str]) -> None:
+    from kg import store
+    from kg.query import PREFIXES, list_queries, resolve_query
+    rows = []
+    for name, _ in list_queries():
+        text = resolve_query(name)
+
+        def ours():
+            t = time.perf_counter()
+            store.query(graph_file, text)          # what `kg query NAME` runs, rows sorted and labelled
+            return time.perf_counter() - t
+
+        def rdflibs():
+            t = time.perf_counter()
+            list(graph.query(text, initNs=PREFIXES))
+            return time.perf_counter() - t
+
+        kg_ms = median_of(runs, ours) * 1000
+        first = rdflibs()
+        rd_ms = 1000 * (first if first > 5 else statistics.median([first] + [rdflibs() for _ in range(2)]))
+        rows.append([name, f"{kg_ms:.0f}", f"{rd_ms:.0f}", f"{rd_ms / kg_ms:.0f}×",
+                     verdict(kg_ms <= 100 and rd_ms / kg_ms >= 10)])
+    table("4. Named queries on the whole-corpus store (median ms)",
+          ["query", "kg store", "rdflib in memory", "kg faster by", "target ≤ 100 ms and ≥ 10×"], rows, lines)
+
+
+# -- 5 -----------------------------------------------------------------------
+
+def viewer(pages: list[tuple[str, Path]], lines: list[str]) -> None:
+    rows = []
+    try:
+        import headless
+        why = headless.missing()
+    except ImportError as err:
+        why = str(err)
+    driver = None
+    profile = tempfile.mkdtemp()
+    try:
+        if not why:
+            driver = headless.start(Path(profile))
+        for name, page in pages:
+            settle = f"{headless.open_page(driver, page, timeout=300):.1f}" if driver else f"({why})"
+            rows.append([name, f"{page.stat().st_size / 1e6:.1f}", settle])
+    finally:
+        if driver:
+            driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+    table("5. Viewer: graph.html", ["graph", "MB", "layout settled, s (headless chromium)"], rows, lines)
+
+
+# -- 6 -----------------------------------------------------------------------
+
+def growth(steps: list[int], work: Path, lines: list[str]) -> dict:
+    runs, rows, base = {}, [], None
+    for n in steps:
+        files = reports(n)
+        result = measure(KG + ["build", *map(str, files), "-o", str(work / f"n{n}"), "--rebuild", "-j", "1"])
+        runs[n] = result
+        chars = chars_of(files)
+        per = result[0] / chars * 1e5
+        base = base or per
+        rows.append([n, f"{chars:,}", f"{result[0]:.1f}", f"{per:.2f}", f"{per / base:.2f}", f"{result[1]:.0f}",
+                     f"{_summary_value(result[2], 'triples'):,}"])
+    table("6. Growth: kg build of the first n reports (-j 1)",
+          ["reports", "characters", "seconds", "s per 100k chars", "relative", "peak MB", "triples"], rows, lines)
+    return runs
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{datetime.date.today()}, {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs "
+            f"({model or 'unknown'}), {mem:.0f} GiB, Python {platform.python_version()}")
+
+
+def main() -> int:
+    global BENCH
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of the short measurements (median)")
+    parser.add_argument("--quick", action="store_true", help="skip the 30-report step and rdflib's Turtle")
+    parser.add_argument("--out", type=Path, help="also write the tables (Markdown) here")
+    parser.add_argument("--corpus", type=Path, default=BENCH, help="folder of reports  [default: %(default)s]")
+    args = parser.parse_args()
+    BENCH = args.corpus.resolve()
+    if not BENCH.is_dir():
+        print(f"{BENCH}: the benchmark corpus is not there.", file=sys.stderr)
+        return 1
+    lines = [f"Machine: {machine()}", ""]
+    print(lines[0] + "\n", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    try:
+        one_report_cold(args.runs, work, lines)
+        files = reports()
+        throughput(files, lines)
+        n = len(files)
+        steps = [k for k in ((1, 10) if args.quick else (1, 10, 30)) if k < n] + [n]
+        runs = growth(steps, work, lines)
+        parallel(files, work, runs[n], lines)
+        oxi, graph = whole_corpus(files, work / f"n{n}", runs[n], not args.quick, lines)
+        del oxi
+        queries(work / f"n{n}" / "graph.ttl", graph, args.runs, lines)
+        del graph
+        viewer([("seed", work / "cold" / "graph.html"), (f"{n} reports", work / f"n{n}" / "graph.html")], lines)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)          # the outputs' stores are in work/.kg-cache
+    if args.out:
+        args.out.write_text("\n".join(lines), encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
