@@ -171,29 +171,69 @@ def whole_corpus(files: list[Path], out: Path, one: tuple, rdflib_turtle: bool, 
 # -- 4 -----------------------------------------------------------------------
 
 def queries(graph_file: Path, graph, runs: int, lines: list[str]) -> None:
+    from rdflib import Variable
     from kg import store
-    from kg.query import PREFIXES, list_queries, resolve_query
+    from kg.query import PREFIXES, _header, list_queries, resolve_query
+    # a required name: the entity the corpus says most about, a heavy but real case
+    busiest = str(store.query(graph_file, """SELECT ?l (COUNT(?s) AS ?n) WHERE {
+        ?e rdfs:label ?l ; prov:wasDerivedFrom ?s } GROUP BY ?l ORDER BY DESC(?n) ?l LIMIT 1""")
+                  .bindings[0][Variable("l")])
     rows = []
     for name, _ in list_queries():
-        text = resolve_query(name)
+        params = {p: busiest for p, about in _header(resolve_query(name))[1] if "required" in about}
+        text = resolve_query(name, params)
+        shown = name + "".join(f" {p}={v}" for p, v in params.items())
 
         def ours():
             t = time.perf_counter()
             store.query(graph_file, text)          # what `kg query NAME` runs, rows sorted and labelled
             return time.perf_counter() - t
 
-        def rdflibs():
-            t = time.perf_counter()
-            list(graph.query(text, initNs=PREFIXES))
-            return time.perf_counter() - t
-
-        kg_ms = median_of(runs, ours) * 1000
-        first = rdflibs()
-        rd_ms = 1000 * (first if first > 5 else statistics.median([first] + [rdflibs() for _ in range(2)]))
-        rows.append([name, f"{kg_ms:.0f}", f"{rd_ms:.0f}", f"{rd_ms / kg_ms:.0f}×",
+        first = _seconds_within(lambda: store.query(graph_file, text), RDFLIB_LIMIT)
+        if first is None:
+            rows.append([shown, f"> {RDFLIB_LIMIT * 1000:.0f} (stopped)", "", "", verdict(False)])
+            continue
+        kg_ms = 1000 * (first if first > 5 else median_of(runs, ours))
+        first = _rdflib_seconds(graph, text, PREFIXES, RDFLIB_LIMIT)
+        if first is None:
+            rows.append([shown, f"{kg_ms:.0f}", f"> {RDFLIB_LIMIT * 1000:.0f} (stopped)",
+                         f"> {RDFLIB_LIMIT * 1000 / kg_ms:.0f}×", verdict(kg_ms <= 100)])
+            continue
+        more = [first] if first > 5 else [first] + [_rdflib_seconds(graph, text, PREFIXES, 60) or 60
+                                                     for _ in range(2)]
+        rd_ms = 1000 * statistics.median(more)
+        rows.append([shown, f"{kg_ms:.0f}", f"{rd_ms:.0f}", f"{rd_ms / kg_ms:.0f}×",
                      verdict(kg_ms <= 100 and rd_ms / kg_ms >= 10)])
-    table("4. Named queries on the whole-corpus store (median ms)",
+    table("4. Named queries on the whole-corpus store (median ms; kg: `kg query`'s own path, "
+          "store opened, rows sorted and labelled)",
           ["query", "kg store", "rdflib in memory", "kg faster by", "target ≤ 100 ms and ≥ 10×"], rows, lines)
+
+
+RDFLIB_LIMIT = 60.0      # seconds; rdflib's engine needs minutes for some queries on a province
+
+
+def _rdflib_seconds(graph, text: str, prefixes, limit: float) -> float | None:
+    return _seconds_within(lambda: list(graph.query(text, initNs=prefixes)), limit)
+
+
+def _seconds_within(work, limit: float) -> float | None:
+    """The time ``work()`` takes, in a forked child (the graph is shared, not
+    copied) that is stopped at ``limit``: None when it was."""
+    import multiprocessing
+
+    def child(conn):
+        t = time.perf_counter()
+        work()
+        conn.send(time.perf_counter() - t)
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=child, args=(send,), daemon=True)
+    worker.start()
+    answer = receive.recv() if receive.poll(limit) else None
+    worker.kill()
+    worker.join()
+    return answer
 
 
 # -- 5 -----------------------------------------------------------------------

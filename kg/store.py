@@ -77,6 +77,32 @@ def _is_fresh(path: Path, data: bytes) -> bool:
         return False
 
 
+def _seen(path: Path) -> Path:
+    return path.with_name(path.name + ".seen")
+
+
+def _seen_key(path: Path, graph_file: Path) -> str | None:
+    """The store's fingerprint and the graph file's size, time and inode: when
+    unchanged since the file was last hashed, it need not be read and hashed
+    again (tens of MB for a province: longer than the query itself)."""
+    try:
+        st = graph_file.stat()
+        return f"{_marker(path).read_text(encoding='ascii').strip()} {st.st_size} {st.st_mtime_ns} {st.st_ino}"
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _remember_seen(path: Path, graph_file: Path) -> None:
+    key = _seen_key(path, graph_file)
+    try:
+        if key:
+            tmp = _seen(path).with_name(_seen(path).name + f".{os.getpid()}")
+            tmp.write_text(key, encoding="ascii")
+            os.replace(tmp, _seen(path))
+    except OSError:
+        pass                                  # a read-only folder: hashed every time
+
+
 def _forget(path: Path) -> None:
     """The store is about to change: until record(), it stands for no Turtle."""
     try:
@@ -305,12 +331,21 @@ def open_store(graph_file: Path):
     graph_file = Path(graph_file)
     if not graph_file.is_file():
         raise KgError(f"{graph_file}: no such graph file; run `kg build` first or pass --graph FILE.")
+    path = _location(graph_file)
+    key = _seen_key(path, graph_file)
+    if key and path.is_dir():
+        try:
+            if _seen(path).read_text(encoding="ascii") == key:
+                return ox.Store.read_only(str(path))
+        except (OSError, UnicodeDecodeError):
+            pass
     data = graph_file.read_bytes()
     fmt = _rdf_format(graph_file.name)
-    path = _location(graph_file)
     if _is_fresh(path, data):
         try:
-            return ox.Store.read_only(str(path))
+            store = ox.Store.read_only(str(path))
+            _remember_seen(path, graph_file)
+            return store
         except OSError:
             pass
     try:
@@ -326,6 +361,7 @@ def open_store(graph_file: Path):
     _load(store, data, fmt, str(graph_file))
     store.flush()
     _marker(path).write_text(_fingerprint(data), encoding="ascii")
+    _remember_seen(path, graph_file)
     return store
 
 
