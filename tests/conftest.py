@@ -3,9 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
 import socket
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: a short run in the suite; the long fuzz run (README,
+# "Robustness") is the same tests with KG_FUZZ=1.
+settings.register_profile("suite", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.register_profile("fuzz", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.load_profile("fuzz" if os.environ.get("KG_FUZZ") else "suite")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_422bfd801309c4b5.txt"

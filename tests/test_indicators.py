@@ -10,6 +10,9 @@ import pytest
 
 from kg.indicators import extract_indicators, match
 from kg.model import Mention, Sentence
+from hypothesis import given
+from hypothesis import strategies as st
+
 from kg.numbers import normalize, parse_number, split_quantity
 from kg.rules import load_rules
 
@@ -201,3 +204,45 @@ def test_spans_point_at_the_number(seed):
         written = text[ind.start:ind.end]
         number = ind.value if ind.value is not None else ind.growth_pct
         assert parse_number(written) == number, (written, ind)
+
+
+# -- property: every amount parse_number accepts reads back as written ----------
+
+_CN = "零一二三四五六七八九"
+
+
+def _chinese(n: int) -> str:
+    """n in Chinese numerals as reports write them (一亿零五百万, 一千零五, 十五)."""
+    if n == 0:
+        return "零"
+    groups, out, gap = [(n // 10**8) % 10**4, (n // 10**4) % 10**4, n % 10**4], [], False
+    for group, big in zip(groups, ("亿", "万", "")):
+        if group == 0:
+            gap = bool(out)
+            continue
+        if out and (gap or group < 1000):
+            out.append("零")
+        text, zero = "", False
+        for digit, place in zip(f"{group:04d}", ("千", "百", "十", "")):
+            if digit == "0":
+                zero = bool(text)
+                continue
+            if zero:
+                text += "零"
+            zero = False
+            text += ("" if (place == "十" and not text and digit == "1" and not out) else _CN[int(digit)]) + place
+        out.append(text + big)
+        gap = False
+    return "".join(out)
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1))
+def test_chinese_numerals_read_back(n):
+    assert parse_number(_chinese(n)) == n, _chinese(n)
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
+def test_full_width_and_grouped_figures_read_back(value):
+    written = f"{value:,}".translate(str.maketrans("0123456789.,", "０１２３４５６７８９．，"))
+    assert parse_number(written) == value
+    assert parse_number(f"{value}亿元") == value * 10**8          # 亿 directly after is part of the number

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -43,7 +43,6 @@ def _roundtrips(graph: Graph) -> None:
         assert isomorphic(Graph().parse(data=data, format=fmt), graph), fmt
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(min_size=0, max_size=300))
 def test_any_text_builds_or_is_refused_cleanly(tmp_path, text):
     graph = _build_text(tmp_path, text.replace("\x00", "") .encode("utf-8", "replace").decode("utf-8"))
@@ -51,7 +50,6 @@ def test_any_text_builds_or_is_refused_cleanly(tmp_path, text):
         _roundtrips(graph)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(SEED_SENTENCES), st.sampled_from(HOSTILE), st.integers(0, 40)),
                 min_size=1, max_size=8))
 def test_seed_sentences_with_hostile_edits_stay_valid_rdf(tmp_path, edits):
