@@ -365,9 +365,6 @@ def open_store(graph_file: Path):
     return store
 
 
-fresh_store = open_store          # the name earlier code used
-
-
 def memory_copy(graph_file: Path):
     """An in-memory store with the same graphs (what `kg serve` answers from)."""
     import pyoxigraph as ox
