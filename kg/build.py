@@ -6,6 +6,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Graph
@@ -19,7 +20,7 @@ DEFAULT_OUTPUT = Path("output")
 
 @dataclass
 class BuildResult:
-    graph: Graph
+    ntriples: bytes | None          # the built graph (the store's merge) as N-Triples; None if huge
     documents: list[str]
     entities: Counter
     relations: int
@@ -27,6 +28,21 @@ class BuildResult:
     failures: list[str] = field(default_factory=list)   # one sentence per bad file
     seconds: float = 0.0
     written: list[Path] = field(default_factory=list)
+    triple_count: int | None = None
+
+    @property
+    def triples(self) -> int:
+        return self.triple_count if self.ntriples is None else self.ntriples.count(b"\n")
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The graph as rdflib's in-memory Graph, made when first asked for
+        (a build itself never needs one)."""
+        from .export import with_decimal_points
+        from .graph import new_graph
+        if self.ntriples is None:
+            return load_graph(next(p for p in self.written if p.suffix == ".ttl"))
+        return new_graph().parse(data=with_decimal_points(self.ntriples).decode("utf-8"), format="nt")
 
     def summary(self) -> str:
         lines = [f"documents   {len(self.documents)}",
@@ -35,9 +51,12 @@ class BuildResult:
             lines.append(f"  {type_:<20}{n}")
         lines += [f"relations   {self.relations}",
                   f"indicators  {self.indicators}",
-                  f"triples     {len(self.graph)}",
+                  f"triples     {self.triples}",
                   f"seconds     {self.seconds:.2f}"]
         lines += [f"wrote       {p}" for p in self.written]
+        if self.ntriples is None and self.written:
+            lines.append("no graph.html: the graph is too big for a browser to lay out; "
+                         "explore it with `kg query` or `kg serve`")
         if self.failures:
             lines.append(f"not built ({len(self.failures)}):")
             lines += [f"  {f}" for f in self.failures]
@@ -63,51 +82,62 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
 
 @dataclass
 class _Document:
-    """One report, extracted: what the build keeps of it (small, and picklable
-    for -j: the graph travels as N-Triples, not as an rdflib Graph)."""
+    """One report, extracted: what the build keeps of it (small, and picklable for -j)."""
     doc_id: str
     path: str
     iri: str
-    ntriples: bytes
+    ntriples: bytes | Path          # a file, for a report too long to hold
     entities: Counter
     relations: int
     indicators: int
 
 
-def _extract(path: Path, keep_graph: bool = False) -> tuple[_Document | None, Graph | None, str | None]:
-    """Extract one report: (document, its rdflib graph if asked for, or the failure sentence)."""
-    from .graph import add_extraction, new_graph
+def _extract(path: Path, spool: Path | None = None) -> tuple[_Document | None, str | None]:
+    """Extract one report: (document, or the failure sentence). A report long
+    enough to be read in parts has its N-Triples written to a file in
+    ``spool`` part by part, where one is given, not held in memory."""
+    from .graph import extraction_ntriples
     from .iris import document_iri
-    from .pipeline import extract
+    from .pipeline import extract_parts
+    entities: dict = {}
+    relations = indicators = 0
+    ntriples: list[bytes] = []
+    spooled = None
     try:
-        ex = extract(path)
+        for ex in extract_parts(path):
+            entities.update((e.key, e.type) for e in ex.entities)
+            relations += len(ex.relations)
+            indicators += len(ex.indicators)
+            ntriples.append(extraction_ntriples(ex))
+            if spool is not None and (spooled or len(ntriples) > 1):
+                if spooled is None:
+                    fd, name = tempfile.mkstemp(suffix=".nt", dir=spool)
+                    spooled = (os.fdopen(fd, "wb"), Path(name))
+                spooled[0].write(b"".join(ntriples))
+                ntriples.clear()
     except KgError as err:
-        return None, None, str(err)
-    graph = add_extraction(new_graph(), ex)
-    doc = _Document(ex.document.doc_id, str(ex.document.path), str(document_iri(ex.document.doc_id)),
-                    graph.serialize(format="nt", encoding="utf-8"), Counter(e.type for e in ex.entities),
-                    len(ex.relations), len(ex.indicators))
-    return doc, graph if keep_graph else None, None
+        return None, str(err)
+    finally:
+        if spooled:
+            spooled[0].close()
+    doc = ex.document
+    return _Document(doc.doc_id, str(doc.path), str(document_iri(doc.doc_id)),
+                     spooled[1] if spooled else b"".join(ntriples),
+                     Counter(entities.values()), relations, indicators), None
 
 
-def _extract_in_worker(path: Path):
-    return _extract(path)
-
-
-def _extract_all(files: list[Path], jobs: int):
-    """Each file's (document, graph, failure), in the order of ``files``. With
-    jobs > 1, forked workers extract (each loads the segmenter once); only a
-    single report keeps its rdflib graph, so memory does not grow with every
-    report's graph held twice."""
-    keep = len(files) == 1
+def _extract_all(files: list[Path], jobs: int, spool: Path | None = None):
+    """Each file's (document, failure), in the order of ``files``. With jobs > 1,
+    forked workers extract (each loads the segmenter once)."""
     if jobs <= 1 or len(files) == 1:
-        yield from (_extract(f, keep_graph=keep) for f in files)
+        yield from (_extract(f, spool) for f in files)
         return
     import multiprocessing
+    from functools import partial
     from . import segment
     segment.initialize()                  # once, before the fork: the workers share it
     with multiprocessing.get_context("fork").Pool(min(jobs, len(files))) as pool:
-        yield from pool.imap(_extract_in_worker, files, chunksize=1)
+        yield from pool.imap(partial(_extract, spool=spool), files, chunksize=1)
 
 
 def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_OUTPUT,
@@ -117,58 +147,65 @@ def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_
     With an output folder, each document's graph is added to (or replaces its
     old version in) the folder's store, and the files show the store's merge;
     `rebuild` starts the store afresh. `jobs` reports are extracted at once."""
-    from .graph import new_graph
-
     started = time.perf_counter()
     files = collect_inputs(list(paths or [DEFAULT_INPUT]))
+    if out_dir is None:
+        documents, failures = _extracted(files, jobs)
+        return _finish(documents, failures, started, b"".join(doc.ntriples for doc in documents))
+    from . import store
+    out_dir = Path(out_dir)
+    cache = store.store_dir(out_dir).parent
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise KgError(f"{cache}: the store's folder cannot be made ({err.strerror or err}).") from None
+    with tempfile.TemporaryDirectory(prefix=".spool-", dir=cache) as spool:
+        documents, failures = _extracted(files, jobs, Path(spool))
+        graphs = {doc.iri: doc.ntriples for doc in documents}
+        the_store, ntriples = store.update(out_dir, graphs, rebuild=rebuild)
+        written = write_outputs(store.StoreGraph(the_store), ntriples, out_dir, html=html)
+        result = _finish(documents, failures, started, ntriples, written)
+        if ntriples is None:
+            result.triple_count = store.triple_count(the_store)
+        del the_store
+    return result
+
+
+def _extracted(files: list[Path], jobs: int, spool: Path | None = None):
     documents: list[_Document] = []
-    graphs: dict[str, Graph | bytes] = {}
     failures = []
-    for doc, graph, failure in _extract_all(files, jobs):
+    for doc, failure in _extract_all(files, jobs, spool):
         if failure:
             failures.append(failure)
-            continue
-        documents.append(doc)
-        graphs[doc.iri] = graph if graph is not None else doc.ntriples
+        else:
+            documents.append(doc)
     if not documents:
         raise KgError("No report could be built: " + " ".join(failures))
     documents.sort(key=lambda d: (d.doc_id, d.path))
+    return documents, failures
+
+
+def _finish(documents: list[_Document], failures: list[str], started: float,
+            ntriples: bytes | None, written=()) -> BuildResult:
     entities: Counter = Counter()
     for doc in documents:
         entities.update(doc.entities)
-    turtle = None
-    if out_dir is not None:
-        from . import store
-        from .export import turtle_from_ntriples
-        graph, ntriples = store.update(Path(out_dir), graphs, rebuild=rebuild)
-        turtle = turtle_from_ntriples(ntriples)
-    else:
-        graph = new_graph()
-        for doc in documents:
-            kept = graphs[doc.iri]
-            if isinstance(kept, Graph):
-                graph += kept
-            else:
-                graph.parse(data=kept.decode("utf-8"), format="nt")
-    result = BuildResult(graph, [d.doc_id for d in documents], entities,
-                         sum(d.relations for d in documents), sum(d.indicators for d in documents), failures)
-    if out_dir is not None:
-        result.written = write_outputs(graph, Path(out_dir), html=html, turtle=turtle)
+    result = BuildResult(ntriples, [d.doc_id for d in documents], entities,
+                         sum(d.relations for d in documents), sum(d.indicators for d in documents),
+                         failures, written=list(written))
     result.seconds = time.perf_counter() - started
     return result
 
 
-def document_graphs(paths: list[Path] | None = None) -> dict[str, Graph]:
-    """Each report's own graph, keyed by its document IRI (for named graphs)."""
-    from .graph import add_extraction, new_graph
-    from .iris import document_iri
-    from .pipeline import extract
-
-    graphs = {}
+def document_ntriples(paths: list[Path] | None = None) -> dict[str, bytes]:
+    """Each report's own graph as N-Triples, keyed by its document IRI (for named graphs)."""
+    out = {}
     for f in collect_inputs(list(paths or [DEFAULT_INPUT])):
-        ex = extract(f)
-        graphs[str(document_iri(ex.document.doc_id))] = add_extraction(new_graph(), ex)
-    return graphs
+        doc, failure = _extract(f)
+        if failure:
+            raise KgError(failure)
+        out[doc.iri] = doc.ntriples
+    return out
 
 
 def _file_mode() -> int:
@@ -178,19 +215,35 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_outputs(graph: Graph, out_dir: Path, html: bool = True, turtle: bytes | None = None) -> list[Path]:
-    """Write every file to a temporary name first, then move each into place
-    (``turtle``: the graph's Turtle, where the caller has it already)."""
-    from .export import export
+def write_outputs(graph, ntriples: bytes | None, out_dir: Path, html: bool = True) -> list[Path]:
+    """Write every file to a temporary name first, then move each into place.
+    ``graph`` is a view of the store; ``ntriples`` the same graph as N-Triples
+    (None: too big to hold; its Turtle is then streamed from the store)."""
+    from . import store
+    from .export import turtle_from_ntriples, write_turtle_from_store
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    contents = {"graph.ttl": turtle if turtle is not None else export(graph, "ttl")}
-    from . import store
-    store.record(out_dir, contents["graph.ttl"])
-    if html:
+    if ntriples is not None:
+        turtle = turtle_from_ntriples(ntriples)
+    else:
+        turtle = _staged(out_dir / "graph.ttl")
+        write_turtle_from_store(graph.store, turtle)
+    contents = {"graph.ttl": turtle}
+    store.record(out_dir, turtle)
+    if html and ntriples is not None:
         from .html import render_html
         contents["graph.html"] = render_html(graph, title="kg").encode("utf-8")
+    elif html:
+        # no browser lays out a graph this big; an old page would show another graph
+        (out_dir / "graph.html").unlink(missing_ok=True)
     return write_files({out_dir / name: data for name, data in contents.items()})
+
+
+def _staged(path: Path) -> Path:
+    """A new empty temporary file beside ``path`` (write_files moves it into place)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
 
 
 def load_graph(path: Path) -> Graph:
@@ -208,18 +261,23 @@ def load_graph(path: Path) -> Graph:
     return graph
 
 
-def write_files(contents: dict[Path, bytes]) -> list[Path]:
+def write_files(contents: dict[Path, bytes | Path]) -> list[Path]:
     """Write every file under a temporary name beside it, and move them into
-    place only when all are written: an interrupted write leaves the old files."""
+    place only when all are written: an interrupted write leaves the old files.
+    A value that is a Path is a file already written beside its target."""
     staged = []
     try:
         for path, data in contents.items():
+            if isinstance(data, Path):
+                staged.append((str(data), path))
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            with os.fdopen(fd, "wb") as fh:
+            tmp = str(_staged(path))
+            with open(tmp, "wb") as fh:
                 fh.write(data)
-            os.chmod(tmp, _file_mode())
             staged.append((tmp, path))
+        for tmp, _ in staged:
+            os.chmod(tmp, _file_mode())
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:

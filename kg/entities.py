@@ -12,7 +12,7 @@ from typing import Callable
 
 from .model import Mention, Sentence
 from .rules import HAN, Rule, RuleSet, load_rules
-from .segment import Token, tokens
+from .segment import UNKNOWN, Token, tokens
 
 _QUOTES = "“”‘’\"'《》「」『』"
 _HAN_RE = re.compile(f"[{HAN}]")
@@ -32,10 +32,12 @@ _FUNCTION_FLAGS = {"c", "u", "uj", "ul", "uz", "ug", "uv", "ud", "y", "e", "o"}
 
 def _split_joined(toks: list[Token], joiners: set[str], place_joiners: set[str]) -> list[Token]:
     """jieba guesses unknown names across a conjunction (in "A街和BC市场" it tags
-    和BC/nr, in "A河至B河" 河至/ns); a joiner inside a guessed name is a word of its own."""
+    和BC/nr, in "A河至B河" 河至/ns or 龙泉河至新唐河/un); a joiner inside a guessed
+    name is a word of its own."""
     out = []
     for t in toks:
-        cut = joiners if t.flag in ("nr", "nrfg") else place_joiners if t.flag == "ns" else ()
+        cut = (joiners if t.flag in ("nr", "nrfg") else place_joiners if t.flag == "ns"
+               else joiners | place_joiners if t.flag == UNKNOWN else ())
         if len(t.word) < 2 or not any(ch in cut for ch in t.word):
             out.append(t)
             continue

@@ -16,6 +16,7 @@ and returns bytes, and the same graph always gives the same bytes.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 import re
 from typing import Callable
 
@@ -135,17 +136,53 @@ def turtle_from_ntriples(data: bytes) -> bytes:
     data = with_decimal_points(data)
     lines = sorted({line for line in data.split(b"\n") if line.strip()})
     triples = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
-    prefixes = {p: ns for p, ns in sorted(PREFIXES.items()) if p != "kgid"}
-    out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-    lines = out.split(b"\n")
-    blocks = sorted(line for line in lines if line.startswith(b"@prefix"))   # in a fixed order
+    out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_turtle_prefixes())
+    return b"\n".join(_tidied(out.split(b"\n"))).rstrip(b"\n") + b"\n"
+
+
+def write_turtle_from_store(store, path: Path) -> None:
+    """Turtle of a store's default graph, streamed to ``path``: for graphs too
+    big to sort in memory. Subjects come in the store's own order, which
+    depends only on the triples (oxigraph orders them by a fixed hash of each
+    term), so the same graph still gives the same bytes."""
+    import pyoxigraph as ox
+    raw = path.with_name(path.name + ".raw")
+    try:
+        store.dump(str(raw), format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(),
+                   prefixes=_turtle_prefixes())
+        with open(raw, "rb") as source, open(path, "wb") as target:
+            for line in _tidied((line.rstrip(b"\n") for line in source), store_decimals=True):
+                target.write(line + b"\n")
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+def _turtle_prefixes() -> dict[str, str]:
+    return {p: ns for p, ns in sorted(PREFIXES.items()) if p != "kgid"}
+
+
+# a decimal as the store writes it, "138"^^xsd:decimal, and as kg does: 138.0
+_STORE_DECIMAL = re.compile(rb'(?<!\\)"(-?\d+)(\.\d+)?"\^\^xsd:decimal')
+
+
+def _tidied(lines, store_decimals: bool = False):
+    """pyoxigraph's Turtle lines, with the @prefix lines in a fixed order and a
+    blank line before each subject."""
+    prefixes, body = [], False
     for line in lines:
-        if line.startswith(b"@prefix"):
-            continue
+        if not body:
+            if line.startswith(b"@prefix"):
+                prefixes.append(line)
+                continue
+            yield from sorted(prefixes)
+            body = True
         if line and not line.startswith(b"\t"):
-            blocks.append(b"")                          # a blank line before each subject
-        blocks.append(line)
-    return b"\n".join(blocks).rstrip(b"\n") + b"\n"
+            yield b""
+        if store_decimals and b"decimal" in line:
+            line = _STORE_DECIMAL.sub(lambda m: m.group(1) + (m.group(2) or b".0"), line)
+        yield line
+    if not body:
+        yield from sorted(prefixes)
 
 
 def _export_turtle(graph: Graph) -> bytes:

@@ -42,19 +42,51 @@ class _Minter:
         return entity_iri(self.path, e.type, e.label)
 
     def __getitem__(self, key: tuple[str, str]) -> URIRef:
-        return self.by_key[key]
+        found = self.by_key.get(key)
+        if found is None:
+            # named in another part of a long report (the governed area, in the
+            # header): the same IRI, its label and type stated there
+            found = self.by_key[key] = self._iri(Entity(key[1], key[0]))
+        return found
 
 
 def add_extraction(graph: Graph, ex: Extraction) -> Graph:
+    """Add an extraction's triples to an rdflib graph."""
+    for triple in extraction_triples(ex):
+        graph.add(triple)
+    return graph
+
+
+def extraction_ntriples(ex: Extraction) -> bytes:
+    """An extraction's triples as N-Triples, written by pyoxigraph: no rdflib
+    Graph is built (its indexes cost more than the extraction's rules)."""
+    import pyoxigraph as ox
+    from .terms import Converter
+    term = Converter().ox
+    triples = dict.fromkeys(ox.Triple(term(s), term(p), term(o)) for s, p, o in extraction_triples(ex))
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+
+
+class _Triples(list):
+    """A list of triples with rdflib's ``graph.add`` spelling."""
+    add = list.append
+
+
+def extraction_triples(ex: Extraction) -> list[tuple]:
+    """Every triple an extraction makes (a triple may come twice: stores and
+    graphs keep it once)."""
+    graph = _Triples()
     doc = ex.document
     doc_iri = document_iri(doc.doc_id)
     iris = _Minter(ex)
+    written: set[URIRef] = set()
 
     def sentence_iri(index: int) -> URIRef:
         s = ex.sentences[index]
         begin, end = doc.original_span(s.start, s.end)
         node = span_iri(doc.doc_id, begin, end)
-        if (node, RDF.type, NIF.Sentence) not in graph:
+        if node not in written:
+            written.add(node)
             graph.add((node, RDF.type, NIF.Sentence))
             graph.add((node, NIF.anchorOf, Literal(s.text, lang="zh")))
             graph.add((node, NIF.beginIndex, Literal(begin)))

@@ -177,6 +177,10 @@ def _label(g: Graph, node) -> str:
     return _pick_text(g.objects(node, RDFS.label)) or _local(node)
 
 
+# terms looked up in the page's inner loops (a namespace lookup costs more than the lookup itself)
+_ANCHOR, _BEGIN, _CONTEXT = NIF.anchorOf, NIF.beginIndex, NIF.referenceContext
+
+
 class _Reader:
     """The parts of a graph the page shows, read once."""
 
@@ -188,6 +192,8 @@ class _Reader:
         # sentences, numbered in document and offset order
         self._sentences: dict = {}
         self.sentence_list: list[dict] = []
+        self._keys: dict = {}                   # sentence -> its sort key (asked for again and again)
+        self._texts: dict = {}
         # mentions: entity -> sentence -> [(offset in sentence, text)]
         self.mentions: dict = {}
         for m, entity in g.subject_objects(ITSRDF.taIdentRef):
@@ -199,8 +205,10 @@ class _Reader:
                 self.mentions.setdefault(entity, {}).setdefault(sentence, []).append((hint, anchor))
 
     def sentence_key(self, s):
-        return (str(_one(self.g, s, NIF.referenceContext) or ""),
-                _int(_one(self.g, s, NIF.beginIndex), 0), str(s))
+        key = self._keys.get(s)
+        if key is None:
+            key = self._keys[s] = (str(_one(self.g, s, _CONTEXT) or ""), _int(_one(self.g, s, _BEGIN), 0), str(s))
+        return key
 
     def sources(self, subject) -> list:
         """The sentences ``subject`` was derived from that have a text, in order."""
@@ -211,7 +219,9 @@ class _Reader:
         return out
 
     def text(self, s) -> str | None:
-        return _pick_text(self.g.objects(s, NIF.anchorOf))
+        if s not in self._texts:
+            self._texts[s] = _pick_text(self.g.objects(s, _ANCHOR))
+        return self._texts[s]
 
     def doc_of(self, s) -> int:
         return self.doc_index.get(_one(self.g, s, NIF.referenceContext), -1)

@@ -16,10 +16,21 @@ from .namespace import KGID
 _UNSAFE = set(' /?#[]@%"<>\\^`{|}')
 
 
+def _allowed(cp: int) -> bool:
+    """May the code point stand unencoded in an IRI path (RFC 3987's iunreserved)?
+    Not: controls, surrogates, private use, noncharacters, U+FFF0–FFFF (U+FFFD,
+    the replacement character a broken encoding leaves, among them)."""
+    if cp < 0xA0:
+        return 0x21 <= cp < 0x7F
+    if 0xD800 <= cp <= 0xF8FF or 0xFDD0 <= cp <= 0xFDEF or 0xFFF0 <= cp <= 0xFFFF:
+        return False
+    return cp < 0xE0000 and (cp & 0xFFFE) != 0xFFFE
+
+
 def segment(text: str) -> str:
     out = []
     for ch in text:
-        if ch in _UNSAFE or ord(ch) < 0x21 or 0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029\ufeff":
+        if ch in _UNSAFE or not _allowed(ord(ch)) or ch in "\u2028\u2029\ufeff":
             out.extend(f"%{b:02X}" for b in ch.encode("utf-8"))
         else:
             out.append(ch)

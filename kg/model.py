@@ -7,6 +7,8 @@ always be pointed at in the file the user gave us.
 """
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,21 +25,31 @@ STATUSES = ("planned", "ongoing", "completed")
 KINDS = ("actual", "estimate", "target")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Document:
-    """A report as read from disk: cleaned text plus a map to the original."""
+    """A report as read from disk: cleaned text plus a map to the original.
+
+    The map is kept as runs, not one offset per character (a 50 MB file would
+    need gigabytes so): ``run_starts[k]`` is where the k-th unbroken run of kept
+    characters begins in ``text``, ``run_origins[k]`` where it began in the original."""
     doc_id: str            # file stem, e.g. "000_422bfd801309c4b5"
     path: str              # the path as given
     text: str              # cleaned text the extractors read
-    offsets: tuple[int, ...]  # offsets[i] = original offset of text[i]
+    run_starts: array      # array("q"), ascending
+    run_origins: array     # array("q")
     original_length: int
+
+    def original_offset(self, i: int) -> int:
+        """Where text[i] stands in the original file."""
+        k = bisect_right(self.run_starts, i) - 1
+        return self.run_origins[k] + (i - self.run_starts[k])
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the cleaned text to the original file."""
-        if not self.offsets:
+        if not self.text:
             return (0, 0)
-        begin = self.offsets[start] if start < len(self.offsets) else self.original_length
-        last = self.offsets[end - 1] + 1 if end > 0 else begin
+        begin = self.original_offset(start) if start < len(self.text) else self.original_length
+        last = self.original_offset(end - 1) + 1 if end > 0 else begin
         return (begin, max(begin, last))
 
 

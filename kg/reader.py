@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from array import array
 from pathlib import Path
 
 from .errors import KgError
@@ -34,6 +35,9 @@ _SPACED_NAME = re.compile(r"(?<=[\u4e00-\u9fff])[ \t\u3000]{2,}(?=[\u4e00-\u9fff
 # Full-width ASCII digits, letters, '.', '%' become ASCII one for one (offsets stay aligned).
 _FULLWIDTH = {c: chr(c - 0xFEE0) for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF0E, 0xFF05]}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_ONE_FOR_ONE = str.maketrans({"\r": "\n", **_FULLWIDTH})   # offsets stay aligned
+_CRLF = re.compile(r"\r(?=\n)")
+_KEPT = re.compile(rb"\x00+")        # runs of kept characters in the drop mask
 
 
 def read_document(path: str | Path) -> Document:
@@ -121,18 +125,20 @@ def clean(original: str, doc_id: str, path: str) -> Document:
                 drop[i] = 1
     for m in _SPACED_NAME.finditer(original):
         drop[m.start():m.end()] = b"\x01" * (m.end() - m.start())
-    chars: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(original):
-        if drop[i]:
-            continue
-        if ch == "\r":
-            if i + 1 < len(original) and original[i + 1] == "\n":
-                continue
-            ch = "\n"
-        chars.append(_FULLWIDTH.get(ord(ch), ch))
-        offsets.append(i)
-    text = "".join(chars)
+    # \r\n is one line end: its \r goes; a lone \r becomes \n below
+    for m in _CRLF.finditer(original):
+        drop[m.start()] = 1
+    text_parts: list[str] = []
+    run_starts, run_origins = array("q"), array("q")
+    length = 0
+    for m in _KEPT.finditer(drop):
+        text_parts.append(original[m.start():m.end()])
+        run_starts.append(length)
+        run_origins.append(m.start())
+        length += m.end() - m.start()
+    text = "".join(text_parts).translate(_ONE_FOR_ONE)
+    del text_parts
     if not _HAN.search(text):
         raise KgError(f"{path}: contains no Chinese text, so it is not a government work report kg can read.")
-    return Document(doc_id=doc_id, path=path, text=text, offsets=tuple(offsets), original_length=len(original))
+    return Document(doc_id=doc_id, path=path, text=text, run_starts=run_starts, run_origins=run_origins,
+                    original_length=len(original))

@@ -60,10 +60,13 @@ def _meeting_as_written(info: ReportInfo, header: list[Sentence]) -> str:
 def resolve(mentions: list[Mention]) -> list[Entity]:
     best_type: dict[str, tuple[int, int, str]] = {}
     counts: dict[tuple[str, str], int] = defaultdict(int)
+    strongest: dict[tuple[str, str], int] = {}
     for m in mentions:
-        counts[(m.label, m.type)] += 1
+        key = (m.label, m.type)
+        counts[key] += 1
+        strongest[key] = max(strongest.get(key, m.priority), m.priority)
     for (label, type_), n in counts.items():
-        strength = max(m.priority for m in mentions if m.label == label and m.type == type_)
+        strength = strongest[(label, type_)]
         current = best_type.get(label)
         candidate = (strength, n, type_)
         if current is None or candidate[:2] > current[:2] or (candidate[:2] == current[:2] and type_ < current[2]):
@@ -119,8 +122,14 @@ def _merge_abbreviations(entities: dict[tuple[str, str], Entity]) -> None:
         by_type[e.type].append(e)
     for type_, group in by_type.items():
         group.sort(key=lambda e: (len(e.label), e.label))
+        # a short form shares its first two and last two characters with its full
+        # name: only names with the same ends are compared (not every pair)
+        ends: dict[tuple[str, str], list[Entity]] = defaultdict(list)
+        for e in group:
+            ends[(e.label[:2], e.label[-2:])].append(e)
         for short in group:
-            fulls = [f for f in group if f is not short and _is_short_form(short.label, f.label, rule.pattern)]
+            fulls = [f for f in ends[(short.label[:2], short.label[-2:])]
+                     if f is not short and _is_short_form(short.label, f.label, rule.pattern)]
             if len(fulls) != 1 or short.key not in entities:
                 continue
             full = fulls[0]

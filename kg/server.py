@@ -377,7 +377,7 @@ def query_page() -> tuple[str, str]:
     from .query import _header, list_queries, resolve_query
     queries = {}
     for name, title in list_queries():
-        text = resolve_query(name)
+        text = resolve_query(name, require=False)     # shown with its parameters unset
         queries[name] = {"title": title, "text": text, "params": _header(text)[1]}
     data = (json.dumps(queries, ensure_ascii=False, sort_keys=True)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))

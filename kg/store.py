@@ -29,7 +29,6 @@ from collections import defaultdict
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef, Variable
-from rdflib.namespace import XSD
 
 from .errors import KgError
 
@@ -65,8 +64,14 @@ def _marker(path: Path) -> Path:
     return path.with_name(path.name + ".fingerprint")
 
 
-def _fingerprint(data: bytes) -> str:
-    return f"{LAYOUT} sha256:{hashlib.sha256(data).hexdigest()}"
+def _fingerprint(data: bytes | Path) -> str:
+    """Of a graph file's bytes, or of the file (read in pieces: it may be huge)."""
+    if isinstance(data, Path):
+        with open(data, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256")
+    else:
+        digest = hashlib.sha256(data)
+    return f"{LAYOUT} sha256:{digest.hexdigest()}"
 
 
 def _is_fresh(path: Path, data: bytes) -> bool:
@@ -111,8 +116,8 @@ def _forget(path: Path) -> None:
         pass
 
 
-def record(out_dir: Path, turtle: bytes) -> None:
-    """Remember which Turtle the output folder's store stands for."""
+def record(out_dir: Path, turtle: bytes | Path) -> None:
+    """Remember which Turtle (bytes, or a file) the output folder's store stands for."""
     path = store_dir(out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _marker(path).with_name(_marker(path).name + f".{os.getpid()}")
@@ -227,10 +232,6 @@ def _load(store, data: bytes, fmt, where: str) -> None:
 
 # -- building ------------------------------------------------------------------
 
-def _nt(graph: Graph) -> bytes:
-    return graph.serialize(format="nt", encoding="utf-8")
-
-
 def _replace(store, iri: str, data: bytes) -> None:
     """Put a document's graph in place of its old version; keep the merge in step."""
     import pyoxigraph as ox
@@ -241,13 +242,32 @@ def _replace(store, iri: str, data: bytes) -> None:
                      f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (?g != <{iri}>) }} }}")
         store.remove_graph(name)
     # bulk_load: several times faster than load, and the store is marked stale meanwhile
-    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
-    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+    for piece in _pieces(data):
+        store.bulk_load(piece, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+        store.bulk_load(piece, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
 
 
-def update(out_dir: Path, graphs: dict[str, Graph | bytes], rebuild: bool = False) -> tuple[Graph, bytes]:
-    """Add or replace each document's graph (rdflib, or N-Triples bytes) in the
-    output folder's store; return the merge, as an rdflib Graph and as N-Triples.
+def _pieces(data: bytes | Path, size: int = 32 << 20):
+    """N-Triples in pieces of about ``size`` bytes, cut between lines: the bulk
+    loader holds what it is given in memory (a 1 GB file at once took 2 GB)."""
+    if not isinstance(data, Path):
+        yield data
+        return
+    with open(data, "rb") as fh:
+        while piece := fh.read(size):
+            yield piece + fh.readline()
+
+
+#: A merge of more triples than this is not copied out of the store to be sorted
+#: (sorting holds it several times over: 600k triples, some 130 reports, peak near 1 GB):
+#: its Turtle is streamed from the store (export.write_turtle_from_store).
+IN_MEMORY_TRIPLES = 600_000
+
+
+def update(out_dir: Path, graphs: dict[str, bytes | Path], rebuild: bool = False):
+    """Add or replace each document's graph (N-Triples, as bytes or a file) in
+    the output folder's store; return the store, open, and its merge as
+    N-Triples, or None when the merge is too big to hold in memory.
 
     A store that does not stand for the folder's current graph.ttl (missing,
     stale, or of an older layout) is first rebuilt from that Turtle; with no
@@ -268,54 +288,79 @@ def update(out_dir: Path, graphs: dict[str, Graph | bytes], rebuild: bool = Fals
                 _load(store, turtle, _rdf_format(turtle_file.name), str(turtle_file))
             except KgError as err:
                 raise KgError(f"{str(err).rstrip('.')}; `kg build --rebuild` starts afresh.") from None
-    for iri, graph in sorted(graphs.items()):
-        _replace(store, iri, _nt(graph) if isinstance(graph, Graph) else graph)
+    for iri, data in sorted(graphs.items()):
+        _replace(store, iri, data)
     store.flush()
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-    only = next(iter(graphs.values())) if len(graphs) == 1 else None
-    if isinstance(only, Graph) and [g.value for g in store.named_graphs()] == list(graphs):
-        merged = only                 # the store holds just this graph: no need to read it back
-    else:
-        merged = _graph_of(store, ox.DefaultGraph())
-    del store
-    return merged, data
+    if len(store) > 2 * IN_MEMORY_TRIPLES:       # named graphs and their merge: each triple twice or more
+        return store, None
+    return store, store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
 
 
-def _graph_of(store, graph_name) -> Graph:
-    """One graph of the store as an rdflib Graph, term by term (three times
-    faster than writing N-Triples for rdflib to parse, and a third of the memory).
-    Oxigraph keeps a decimal's value (138), kg writes it with its point (138.0)."""
-    import pyoxigraph as ox
-    from .graph import new_graph
-    graph, terms = new_graph(), {}
+def triple_count(store) -> int:
+    """Triples in the store's default graph (the merge)."""
+    answer = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    return int(next(iter(answer))[0].value)
 
-    def term(t):
-        found = terms.get(t)
+
+class StoreGraph:
+    """One graph of a pyoxigraph store, read through the lookups of rdflib's
+    Graph that kg's page makes (triples, subjects, objects, subject_objects).
+
+    The page of a whole province then needs no copy of the graph in memory:
+    rdflib's in-memory graph costs about 2 kB a triple, the store a few bytes.
+    Terms come back as rdflib terms; oxigraph keeps a decimal's value (138),
+    kg writes it with its point (138.0)."""
+
+    def __init__(self, store, graph_name=None):
+        import pyoxigraph as ox
+        from .terms import Converter
+        self.store = store
+        self.name = graph_name if graph_name is not None else ox.DefaultGraph()
+        self.terms = Converter()
+        self._recent: dict = {}
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.store.quads_for_pattern(None, None, None, self.name))
+
+    def _quads(self, s, p, o):
+        ox = self.terms.ox
+        return self.store.quads_for_pattern(ox(s), ox(p), ox(o), self.name)
+
+    def triples(self, pattern):
+        term = self.terms.rdflib
+        for q in self._quads(*pattern):
+            yield term(q.subject), term(q.predicate), term(q.object)
+
+    def subjects(self, predicate=None, object=None, unique=False):
+        found = (self.terms.rdflib(q.subject) for q in self._quads(None, predicate, object))
+        return iter(dict.fromkeys(found)) if unique else found
+
+    def objects(self, subject=None, predicate=None, unique=False):
+        if subject is not None and predicate is not None:
+            found = iter(self._properties(subject).get(predicate, ()))
+        else:
+            found = (self.terms.rdflib(q.object) for q in self._quads(subject, predicate, None))
+        return iter(dict.fromkeys(found)) if unique else found
+
+    def _properties(self, subject) -> dict:
+        """All of a subject's values, read in one call: the page asks a node for
+        one property after another (a sentence: its text, offset, document, part,
+        year). The last few thousand subjects are kept."""
+        found = self._recent.get(subject)
         if found is None:
-            if isinstance(t, ox.NamedNode):
-                found = URIRef(t.value)
-            elif isinstance(t, ox.Literal):
-                value, datatype = t.value, t.datatype.value
-                if t.language:
-                    found = Literal(value, lang=t.language)
-                elif datatype == _XSD_STRING:
-                    found = Literal(value)
-                else:
-                    if datatype == _XSD_DECIMAL and "." not in value:
-                        value += ".0"
-                    found = Literal(value, datatype=URIRef(datatype))
-            else:
-                raise KgError(f"The store holds a blank node or triple term kg never writes: {t}.")
-            terms[t] = found
+            if len(self._recent) >= 50_000:
+                self._recent.clear()
+            found = self._recent[subject] = {}
+            term = self.terms.rdflib
+            for q in self._quads(subject, None, None):
+                found.setdefault(term(q.predicate), []).append(term(q.object))
         return found
 
-    graph.addN((term(q.subject), term(q.predicate), term(q.object), graph)
-               for q in store.quads_for_pattern(None, None, None, graph_name))
-    return graph
+    def subject_objects(self, predicate=None, unique=False):
+        term = self.terms.rdflib
+        found = ((term(q.subject), term(q.object)) for q in self._quads(None, predicate, None))
+        return iter(dict.fromkeys(found)) if unique else found
 
-
-_XSD_STRING = str(XSD.string)
-_XSD_DECIMAL = str(XSD.decimal)
 
 
 # -- reading -------------------------------------------------------------------
@@ -401,10 +446,26 @@ def dataset(graph_file: Path) -> Dataset:
 
 
 # -- querying ------------------------------------------------------------------
+#
+# `kg query` on the built graph: the store (opened read-only, and kept open
+# while it stands for the same file) parses and answers the query; kg refuses
+# what it never runs (see kg.query.must_check_first), does a top-level ORDER BY
+# itself (kg.query.order_plan: the store's sort looks terms up on disk at each
+# comparison), takes the rows as rdflib terms, and looks labels up only when
+# the table format shows them, all in one query.
+
+_PREFIXES: dict[str, str] | None = None
+#: Read-only stores kept open, the latest last: location -> (what they stand for, store)
+_READERS: dict = {}
+_KEEP = 4
+
 
 def prefixes() -> dict[str, str]:
-    from .query import PREFIXES
-    return {k: str(v) for k, v in PREFIXES.items()}
+    global _PREFIXES
+    if _PREFIXES is None:
+        from .query import PREFIXES
+        _PREFIXES = {k: str(v) for k, v in PREFIXES.items()}
+    return dict(_PREFIXES)
 
 
 def run(store, text: str, default_graph=None, named_graphs=None):
@@ -418,7 +479,131 @@ def run(store, text: str, default_graph=None, named_graphs=None):
     return store.query(text, prefixes=prefixes(), **kwargs)
 
 
-def to_result(answer):
+class _Terms:
+    """pyoxigraph terms as rdflib terms, each converted once; lexical forms
+    are kept as the store gives them (as its SPARQL results would).
+
+    rdflib's Literal() checks and casts its value, several microseconds a
+    literal: a string (which has nothing to cast) and an integer or decimal
+    already in the form rdflib would give it are made directly, once a probe
+    shows that this makes the same Literal as Literal() does."""
+
+    def __init__(self):
+        import pyoxigraph as ox
+        from rdflib import BNode
+        self.ox, self.BNode = ox, BNode
+        self.cache: dict = {}
+        self.fast: dict = {}                  # language or datatype -> the probe passed
+        self.datatypes: dict = {}             # datatype IRI -> its URIRef
+
+    def __call__(self, t):
+        if t is None:
+            return None
+        found = self.cache.get(t)
+        if found is None:
+            ox = self.ox
+            if isinstance(t, ox.NamedNode):
+                found = self._iri(t.value)
+            elif isinstance(t, ox.Literal):
+                if t.language:
+                    found = self._string(t.value, t.language)
+                elif t.datatype.value == _XSD_STRING:
+                    found = self._string(t.value, None)
+                else:
+                    found = self._typed(t.value, t.datatype.value)
+            elif isinstance(t, ox.BlankNode):
+                found = self.BNode(t.value)
+            else:
+                raise KgError(f"The answer holds a term kg cannot show: {t}.")
+            self.cache[t] = found
+        return found
+
+    def _iri(self, value: str):
+        ok = self.fast.get("<>")
+        if ok is None:
+            ok = self.fast["<>"] = _same_iri(_made_iri("https://w3id.org/govkg/id/probe"),
+                                             URIRef("https://w3id.org/govkg/id/probe"))
+        return _made_iri(value) if ok else URIRef(value)    # the store's IRIs are valid ones
+
+    def _string(self, value: str, language):
+        ok = self.fast.get(language)
+        if ok is None:
+            ok = self.fast[language] = _same(_made_string("probe", language), Literal("probe", lang=language))
+        return _made_string(value, language) if ok else Literal(value, lang=language)
+
+    def _typed(self, value: str, datatype: str):
+        iri = self.datatypes.get(datatype)
+        if iri is None:
+            iri = self.datatypes[datatype] = URIRef(datatype)
+        cast = _NUMBERS.get(datatype)
+        if cast is None:
+            return Literal(value, datatype=iri)
+        ok = self.fast.get(datatype)
+        if ok is None:
+            ok = self.fast[datatype] = all(_same(_made_number(p, iri, cast(p)), Literal(p, datatype=iri))
+                                           for p in _PROBES[datatype])
+        if ok:
+            try:
+                number = cast(value)
+            except (ValueError, ArithmeticError):
+                number = None
+            if number is not None and _canonical(number) == value:
+                return _made_number(value, iri, number)
+        return Literal(value, datatype=iri)
+
+
+def _made_iri(value: str) -> URIRef:
+    return str.__new__(URIRef, value)
+
+
+def _same_iri(a, b) -> bool:
+    try:
+        return type(a) is type(b) and a == b and hash(a) == hash(b) and a.n3() == b.n3() and vars(a) == vars(b)
+    except TypeError:                         # no __dict__: nothing else to compare
+        return type(a) is type(b) and a == b and hash(a) == hash(b) and a.n3() == b.n3()
+
+
+def _made_string(value: str, language) -> Literal:
+    term = str.__new__(Literal, value)
+    term._language, term._datatype, term._value, term._ill_typed = language, None, value, None
+    return term
+
+
+def _made_number(value: str, datatype: URIRef, number) -> Literal:
+    term = str.__new__(Literal, value)
+    term._language, term._datatype, term._value, term._ill_typed = None, datatype, number, False
+    return term
+
+
+def _canonical(number) -> str | None:
+    """The lexical form rdflib gives an int or a finite Decimal."""
+    if isinstance(number, int):
+        return str(number)
+    return format(number, "f") if number.is_finite() else None
+
+
+def _same(a, b) -> bool:
+    try:
+        return (type(a) is type(b) and a == b and hash(a) == hash(b) and a.language == b.language
+                and a.datatype == b.datatype and a.value == b.value and a.ill_typed == b.ill_typed
+                and a.n3() == b.n3())
+    except Exception:
+        return False
+
+
+def _decimal(value: str):
+    from decimal import Decimal
+    return Decimal(value)
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+_XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+_NUMBERS = {_XSD_INTEGER: int, _XSD_DECIMAL: _decimal}
+_PROBES = {_XSD_INTEGER: ("0", "-5", "388"), _XSD_DECIMAL: ("11.3", "138", "-0.5", "0.05")}
+
+
+def to_result(answer, terms: _Terms | None = None):
     """A pyoxigraph answer as an rdflib Result (what kg's formatting takes)."""
     import pyoxigraph as ox
     from rdflib.query import Result
@@ -427,28 +612,137 @@ def to_result(answer):
         result.graph = Graph().parse(data=answer.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8"),
                                      format="nt")
         return result
-    data = answer.serialize(format=ox.QueryResultsFormat.JSON)
-    return Result.parse(io.StringIO(data.decode("utf-8")), format="json")
+    if isinstance(answer, ox.QueryBoolean):
+        result = Result("ASK")
+        result.askAnswer = bool(answer)
+        return result
+    result = Result("SELECT")
+    variables = [Variable(v.value) for v in answer.variables]
+    term = terms if terms is not None else _Terms()
+    known, rows = term.cache, []
+    for solution in answer:
+        row = {}
+        for var, value in zip(variables, solution):
+            if value is not None:
+                found = known.get(value)
+                row[var] = found if found is not None else term(value)
+        rows.append(row)
+    result.vars = variables
+    result.bindings = rows
+    return result
+
+
+def _reader_key(path: Path, graph_file: Path):
+    """What an open read-only store stands for: the graph file as last hashed,
+    and the store's folder (any writer changes its files)."""
+    key = _seen_key(path, graph_file)
+    try:
+        return (key, path.stat().st_mtime_ns) if key else None
+    except OSError:
+        return None
+
+
+def reader(graph_file: Path):
+    """The store of a graph file, as open_store gives it; a fresh read-only
+    store stays open for the next query of this process while the graph file
+    and the store are unchanged (opening one takes tens of milliseconds)."""
+    graph_file = Path(graph_file)
+    path = _location(graph_file)
+    key = _reader_key(path, graph_file)
+    kept = _READERS.pop(path, None)
+    if key is not None and kept is not None and kept[0] == key:
+        _READERS[path] = kept                # the latest again
+        return kept[1]
+    fresh = False
+    if key is not None:
+        try:
+            fresh = _seen(path).read_text(encoding="ascii") == key[0]
+        except (OSError, UnicodeDecodeError):
+            pass
+    store = open_store(graph_file)
+    if fresh and _reader_key(path, graph_file) == key:
+        _READERS[path] = (key, store)        # open_store opened it read-only, as it was
+        while len(_READERS) > _KEEP:         # each holds the store's files open
+            _READERS.pop(next(iter(_READERS)))
+    return store
+
+
+def _failed(err: Exception) -> KgError:
+    return KgError(f"The query failed while running: {str(err).strip().rstrip('.')}.")
 
 
 def query(graph_file: Path, text: str):
     """Run a checked, read-only query on the store of a graph file; an rdflib Result.
 
     Rows of a SELECT without ORDER BY are sorted (the same graph always gives
-    the same output), and the kg IRIs in the answer carry their labels for
-    the table format.
+    the same output), and the kg IRIs in the answer are shown by their labels
+    in the table format.
     """
-    from .query import _is_ordered, _sort_key, check_query
-    prepared = check_query(text, allow_dataset=True)
-    store = open_store(graph_file)
-    try:
-        result = to_result(run(store, text))
-    except (SyntaxError, ValueError, OSError) as err:
-        raise KgError(f"The query failed while running: {str(err).strip().rstrip('.')}.") from None
-    if result.type == "SELECT" and not _is_ordered(prepared.algebra):
-        result.bindings = sorted(result.bindings, key=lambda row: _sort_key(row, result.vars or []))
-    result.kg_graph = labels(result, lambda q: to_result(run(store, q)))
+    from .query import Unsortable, _is_ordered, _sort_key, check_query, must_check_first, order_plan, sort_rows
+    if must_check_first(text) or not Path(graph_file).is_file():
+        check_query(text, allow_dataset=True)          # refusals, with rdflib's messages
+    store = reader(graph_file)
+    plan = order_plan(text)
+    terms = _Terms()
+    result = None
+    if plan.text is not None:
+        try:
+            result = to_result(run(store, plan.text), terms)
+        except (SyntaxError, ValueError, OSError):
+            result = None                             # kg's rewriting: the query as written tells
+        if result is not None and result.type == "SELECT":
+            try:
+                result.bindings = sort_rows(result.bindings, plan, result.vars)
+                hidden = set(plan.hidden)
+                result.vars = [v for v in result.vars if str(v) not in hidden]
+            except Unsortable:
+                result = None                         # the store sorts, as the query says
+    if result is None:
+        try:
+            result = to_result(run(store, text), terms)
+        except SyntaxError as err:
+            check_query(text, allow_dataset=True)     # rdflib says where the query is wrong
+            raise _failed(err) from None
+        except (ValueError, OSError) as err:
+            raise _failed(err) from None
+    if result.type == "SELECT":
+        ordered = plan.ordered
+        if ordered is None:
+            ordered = _is_ordered(check_query(text, allow_dataset=True).algebra)
+        if not ordered:
+            result.bindings = sorted(result.bindings, key=lambda row: _sort_key(row, result.vars or []))
+        result.kg_graph = StoreLabels(store)
     return result
+
+
+class StoreLabels:
+    """The labels of kg IRIs, looked up in a store when a table shows them
+    (``label_texts``): one query for all the IRIs of an answer."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def label_texts(self, iris) -> dict:
+        """IRI -> its rdfs:label (the first @zh one, else the first), for those that have one."""
+        import pyoxigraph as ox
+        from .query import prefer_label
+        iris = list(dict.fromkeys(iris))
+        found: dict = defaultdict(list)
+        for start in range(0, len(iris), 20000):
+            chunk = iris[start:start + 20000]
+            rows = " ".join(f"({n} <{iri}>)" for n, iri in enumerate(chunk))
+            if len(chunk) > 1000:   # many: one pass over all labels beats a look-up each
+                pattern = "{ SELECT ?e ?l WHERE { ?e rdfs:label ?l } }"
+            else:
+                pattern = "?e rdfs:label ?l ."
+            try:
+                answer = run(self.store, f"SELECT ?n ?l WHERE {{ VALUES (?n ?e) {{ {rows} }} {pattern} }}")
+                for n, label in answer:
+                    if isinstance(label, ox.Literal):
+                        found[chunk[int(n.value)]].append((label.value, label.language))
+            except (SyntaxError, ValueError, OSError):
+                continue
+        return {iri: prefer_label(labels) for iri, labels in found.items()}
 
 
 def labels(result, select) -> Graph | None:

@@ -317,7 +317,7 @@ def test_entity_by_label(mini):
 
 
 def test_entity_by_alias_and_incoming(mini):
-    result = rows(mini, "entity", name=Literal("常州一院"))
+    result = rows(mini, "entity", name=Literal("常州一院", lang="zh"))
     assert {r[0] for r in result} == {str(node("Institution/市一院"))}
     assert ("in", str(KG.cooperatesWith), "卫生院") in [r[1:4] for r in result]
 
@@ -328,12 +328,17 @@ def test_entity_by_alias_and_incoming(mini):
     assert ("in", str(KG.area), "000_422bfd801309c4b5") in area
 
 
-def test_entity_without_parameter_is_empty(mini):
-    assert rows(mini, "entity") == []
+def test_entity_without_parameter_is_refused():
+    """Unbound, the name would match every label: kg asks for it instead."""
+    from kg.errors import KgError
+    from kg.query import resolve_query
+    with pytest.raises(KgError, match="needs --param name="):
+        resolve_query("entity", {})
+    assert "?param_name" in resolve_query("entity", require=False)
 
 
 def test_evidence(mini):
-    result = rows(mini, "evidence", name=Literal("西夏墅镇"))
+    result = rows(mini, "evidence", name=Literal("西夏墅镇", lang="zh"))
     kinds = [r[0] for r in result]
     assert kinds == sorted(kinds)
     summary = [(r[0], r[1], r[3], r[4]) for r in result]

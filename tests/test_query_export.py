@@ -455,3 +455,65 @@ def test_entity_graph_types(graph):
     g = entity_graph(graph)
     assert g.nodes[AREA]["type"] == "AdministrativeArea"
     assert g.nodes[AREA]["label"] == "西夏墅镇"
+
+
+# -- parameters marked text, and the ORDER BY kg runs itself ------------------------
+
+def test_a_text_param_stays_text_even_when_it_looks_like_a_number(tmp_path, monkeypatch):
+    (tmp_path / "named.rq").write_text(
+        "# title: One entity\n# param: name — a label, e.g. 10 (required; text)\n"
+        "# param: year — a year (optional)\n"
+        + PREFIX + "SELECT ?e WHERE { ?e rdfs:label ?param_name }\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(kq, "QUERIES_DIR", tmp_path)
+    text = resolve_query("named", {"name": "10", "year": "2022"})
+    assert 'VALUES ?param_name { "10"@zh }' in text and "VALUES ?param_year { 2022 }" in text
+    g = Graph()
+    g.add((URIRef(ID + "x"), rdflib.RDFS.label, Literal("10", lang="zh")))
+    assert [str(row[0]) for row in run_query(g, text)] == [ID + "x"]
+    # the named queries that take a name say so
+    for name in ("entity", "evidence"):
+        monkeypatch.setattr(kq, "QUERIES_DIR", Path(kq.__file__).resolve().parent.parent / "ontology" / "queries")
+        assert 'VALUES ?param_name { "10"@zh }' in resolve_query(name, {"name": "10"})
+
+
+def test_order_plan_sends_the_query_without_its_order_by():
+    plan = kq.order_plan(PREFIX + "SELECT ?e ?l # the WHERE comes next\nWHERE { ?e rdfs:label ?l }\n"
+                         "ORDER BY DESC(STR(?l)) STRLEN(?l) ?e  # done\n")
+    assert plan.ordered and plan.text is not None and "ORDER BY" not in plan.text
+    assert "(STRLEN(?l) AS ?_kg_order0)" in plan.text.split("WHERE")[0]
+    assert plan.keys == [(True, "str", "l", None), (False, "var", "_kg_order0", None), (False, "var", "e", None)]
+    assert plan.hidden == ["_kg_order0"]
+    g = Graph().parse(data=TTL, format="turtle")
+    # what is sent is a query on its own
+    assert len(list(run_query(g, plan.text))) == len(list(run_query(g, ENTITY_QUERY)))
+
+
+@pytest.mark.parametrize("query,ordered", [
+    ("SELECT ?e WHERE { ?e ?p ?o } ORDER BY ?e LIMIT 3", True),                  # the slice needs the order
+    ("SELECT DISTINCT ?e WHERE { ?e rdfs:label ?l } ORDER BY STRLEN(?l)", True),  # ?l is not shown
+    ("SELECT ?t (COUNT(*) AS ?n) WHERE { ?e a ?t } GROUP BY ?t ORDER BY COUNT(*)", True),
+    ("SELECT ?e WHERE { { SELECT ?e WHERE { ?e ?p ?o } ORDER BY ?e LIMIT 1 } }", False),
+    ("ASK { ?s ?p ?o }", None),
+])
+def test_order_plan_leaves_to_the_store_what_kg_cannot_sort_itself(query, ordered):
+    plan = kq.order_plan(PREFIX + query)
+    assert plan.ordered is ordered and plan.text is None
+
+
+def test_sort_rows_orders_as_sparql_does():
+    x = rdflib.Variable("x")
+    terms = [Literal("b"), Literal(2), None, URIRef("urn:z"), Literal("a"), Literal(10),
+             Literal("1.5", datatype=rdflib.XSD.decimal)]
+    rows = [{x: t} if t is not None else {} for t in terms]
+    plan = kq.OrderPlan(True, "…", [(False, "var", "x", None)])
+    with pytest.raises(kq.Unsortable):                 # strings and numbers: the store's order is its own
+        kq.sort_rows(rows, plan, [x])
+    no_strings = [r for r in rows if not (isinstance(r.get(x), Literal) and r[x].datatype is None)]
+    out = kq.sort_rows(no_strings, plan, [x])          # unbound < IRIs < literals; numbers by value
+    assert [r.get(x) for r in out] == [None, URIRef("urn:z"), Literal("1.5", datatype=rdflib.XSD.decimal),
+                                       Literal(2), Literal(10)]
+    plan = kq.OrderPlan(True, "…", [(True, "str", "x", None)])   # DESC(STR(?x)): by text, descending
+    out = kq.sort_rows(rows, plan, [x])
+    assert [str(r.get(x, "")) for r in out] == ["urn:z", "b", "a", "2", "10", "1.5", ""]

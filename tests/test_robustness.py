@@ -11,7 +11,7 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rdflib import Graph
+from rdflib import RDFS, Graph
 from rdflib.compare import isomorphic
 
 from kg.errors import KgError
@@ -139,3 +139,61 @@ def test_numbers_in_any_writing(tmp_path, text, value, unit):
     graph = _build_text(tmp_path, "政府工作报告\n——2023年1月6日在常州市新北区西夏墅镇第五届人民代表大会第三次会议上\n各位代表：\n2022年工作回顾\n" + text)
     rows = list(graph.query("SELECT ?v ?u WHERE { ?i a kg:Indicator ; kg:value ?v ; kg:unit ?u }"))
     assert (float(rows[0][0]), str(rows[0][1])) == (float(value), unit)
+
+
+# -- very large input: read in parts, Turtle streamed from the store ------------
+
+def test_a_long_report_is_read_in_parts_that_find_the_same_entities(monkeypatch, seed_extraction):
+    """A huge file is extracted a few thousand sentences at a time (memory stays
+    bounded); on the seed cut into ten parts, the parts find the whole's entities."""
+    from kg.pipeline import extract_parts
+    parts = list(extract_parts(SEED, part_chars=1000))
+    assert len(parts) >= 8
+    whole = {e.key for e in seed_extraction.entities}
+    found = {e.key for part in parts for e in part.entities}
+    assert {("Enterprise", "金牛研磨"), ("Village", "东南李家村")} <= whole & found
+    assert len(whole & found) / len(whole) >= 0.95
+    # every sentence is read by exactly one part, and offsets are the whole file's
+    read = [m.sentence for part in parts for e in part.entities for m in e.mentions]
+    assert max(read) > len(seed_extraction.sentences) * 0.9
+    assert parts[-1].sentences is parts[0].sentences
+
+
+def test_a_graph_too_big_to_sort_in_memory_is_streamed(monkeypatch, tmp_path, seed_graph):
+    """Past store.IN_MEMORY_TRIPLES the Turtle comes straight from the store: the
+    same graph (decimals as kg writes them), no page, and the build says why."""
+    from kg import pipeline, store
+    from kg.build import build_graph, load_graph
+    monkeypatch.setattr(store, "IN_MEMORY_TRIPLES", 100)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "graph.html").write_text("an old page")
+    result = build_graph([SEED], tmp_path / "out")
+    streamed = load_graph(tmp_path / "out" / "graph.ttl")
+    assert isomorphic(streamed, seed_graph)
+    assert result.triples == len(seed_graph)
+    assert b" 80.57 ;" in (tmp_path / "out" / "graph.ttl").read_bytes() or \
+        b" 80.57 ." in (tmp_path / "out" / "graph.ttl").read_bytes()
+    assert not (tmp_path / "out" / "graph.html").exists()
+    assert "too big for a browser" in result.summary()
+    # the same input gives the same bytes again
+    first = (tmp_path / "out" / "graph.ttl").read_bytes()
+    build_graph([SEED], tmp_path / "out", rebuild=True)
+    assert (tmp_path / "out" / "graph.ttl").read_bytes() == first
+    # parts spooled to disk (a long report) are loaded, and the spool is gone after
+    monkeypatch.setattr(pipeline, "PART_CHARS", 1000)
+    result = build_graph([SEED], tmp_path / "parts")
+    assert result.entities["Enterprise"] >= 5
+    assert not list((tmp_path / ".kg-cache").glob(".spool-*"))
+
+
+@given(st.text(min_size=1, max_size=30))
+def test_any_name_makes_an_iri_that_a_checking_store_accepts(label):
+    """U+FFFD (left by a broken encoding), private-use characters, surrogates,
+    controls: percent-encoded, so pyoxigraph (which checks IRIs, unlike rdflib)
+    takes every entity kg mints, and the label survives the round trip."""
+    import pyoxigraph as ox
+    from urllib.parse import unquote
+    from kg.iris import entity_iri
+    iri = entity_iri(("江苏省", "常州市"), "Enterprise", label)
+    assert ox.NamedNode(str(iri)).value == str(iri)
+    assert unquote(str(iri).rsplit("/", 1)[1], errors="surrogatepass") == label

@@ -111,3 +111,19 @@ def test_a_wrong_password_is_one_sentence(virtuoso):
                            virtuoso + "/sparql-graph-crud-auth", "--user", "dba", "--password", "wrong"],
                           capture_output=True, text=True)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "refused" in proc.stderr
+
+
+def test_the_password_goes_with_the_graph_not_after_it(virtuoso):
+    """kg signs each PUT itself (Digest), so the store never answers an unsigned
+    upload with 401 and closes the connection while the graph is still being sent."""
+    from kg.push import _Digest
+    endpoint = virtuoso + "/sparql-graph-crud-auth"
+    digest = _Digest(endpoint, "dba", "dba")
+    assert digest.challenge and digest.challenge.get("nonce")
+    request = urllib.request.Request(endpoint + "?graph=urn%3Akg%3Anone", method="HEAD")
+    digest.sign(request)
+    assert request.unredirected_hdrs["Authorization"].startswith("Digest ")
+    try:
+        urllib.request.urlopen(request, timeout=30)       # no auth handler: the header alone must do
+    except urllib.error.HTTPError as err:
+        assert err.code != 401
