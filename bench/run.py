@@ -113,7 +113,7 @@ def throughput(files: list[Path], lines: list[str]) -> dict:
         for _ in tagger.cut(text):
             pass
     posseg_s = time.perf_counter() - t
-    segment.initialize()        # after: kg changes how posseg cuts unknown words (segment.py)
+    segment.initialize()
     t = time.perf_counter()
     for f in files:
         extract(f)

@@ -233,10 +233,11 @@ def write_outputs(graph, ntriples: bytes | None, out_dir: Path, html: bool = Tru
     if html and ntriples is not None:
         from .html import render_html
         contents["graph.html"] = render_html(graph, title="kg").encode("utf-8")
-    elif html:
-        # no browser lays out a graph this big; an old page would show another graph
+    written = write_files({out_dir / name: data for name, data in contents.items()})
+    if html and ntriples is None:
+        # no browser lays out a graph this big; the old page would show another graph
         (out_dir / "graph.html").unlink(missing_ok=True)
-    return write_files({out_dir / name: data for name, data in contents.items()})
+    return written
 
 
 def _staged(path: Path) -> Path:

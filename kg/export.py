@@ -16,8 +16,8 @@ and returns bytes, and the same graph always gives the same bytes.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 import re
+from pathlib import Path
 from typing import Callable
 
 from rdflib import RDF, RDFS, Dataset, Graph, Literal, Namespace, URIRef

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,11 +24,8 @@ PART_CHARS = 300_000
 
 
 def extract(path: str | Path) -> Extraction:
-    """Everything kg finds in one report."""
-    document = read_document(path)
-    info = read_header(document)
-    sentences = split_sentences(document, info)
-    return _extract_part(document, info, sentences, sentences, first=True)
+    """Everything kg finds in one report, read as one part whatever its length."""
+    return next(extract_parts(path, part_chars=sys.maxsize))
 
 
 def extract_parts(path: str | Path, part_chars: int | None = None):
