@@ -160,25 +160,36 @@ def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_
     except OSError as err:
         raise KgError(f"{cache}: the store's folder cannot be made ({err.strerror or err}).") from None
     with tempfile.TemporaryDirectory(prefix=".spool-", dir=cache) as spool:
-        documents, failures = _extracted(files, jobs, Path(spool))
-        graphs = {doc.iri: doc.ntriples for doc in documents}
-        the_store, ntriples = store.update(out_dir, graphs, rebuild=rebuild)
-        written = write_outputs(store.StoreGraph(the_store), ntriples, out_dir, html=html)
+        with store.Update(out_dir, rebuild=rebuild, background=jobs > 1) as update:
+            documents, failures = _extracted(files, jobs, Path(spool), update.add)
+            ntriples = update.merge_ntriples()
+            written = write_outputs(update.take_view(), ntriples, out_dir, html=html, jobs=jobs)
+        store.record(out_dir, out_dir / store.GRAPH_FILE)
         result = _finish(documents, failures, started, ntriples, written)
         if ntriples is None:
-            result.triple_count = store.triple_count(the_store)
-        del the_store
+            result.triple_count = store.triple_count(update.store)
+        del update
     return result
 
 
-def _extracted(files: list[Path], jobs: int, spool: Path | None = None):
+def _extracted(files: list[Path], jobs: int, spool: Path | None = None, take=None):
+    """The documents extracted from ``files`` and the failures; ``take(iri,
+    ntriples)`` is given each document's graph as soon as it is extracted."""
     documents: list[_Document] = []
     failures = []
+    first: dict[str, str] = {}
     for doc, failure in _extract_all(files, jobs, spool):
         if failure:
             failures.append(failure)
+        elif doc.iri in first:
+            failures.append(f"{doc.path}: another report has the same file name "
+                            f"({first[doc.iri]}); only that one is built.")
         else:
+            first[doc.iri] = doc.path
             documents.append(doc)
+            if take is not None:
+                take(doc.iri, doc.ntriples)
+                doc.ntriples = b""            # taken: not held twice
     if not documents:
         raise KgError("No report could be built: " + " ".join(failures))
     documents.sort(key=lambda d: (d.doc_id, d.path))
@@ -215,29 +226,56 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_outputs(graph, ntriples: bytes | None, out_dir: Path, html: bool = True) -> list[Path]:
+def write_outputs(graph, ntriples: bytes | None, out_dir: Path, html: bool = True, jobs: int = 1) -> list[Path]:
     """Write every file to a temporary name first, then move each into place.
-    ``graph`` is a view of the store; ``ntriples`` the same graph as N-Triples
-    (None: too big to hold; its Turtle is then streamed from the store)."""
-    from . import store
+    ``graph`` is a view of the merged graph, let go of once the page is made
+    (the caller keeps no other reference: it may be large); ``ntriples`` the
+    same graph as N-Triples (None: too big to hold; its Turtle is then
+    streamed from the store). With ``jobs`` > 1, a forked process writes
+    the Turtle while this one writes the page."""
     from .export import turtle_from_ntriples, write_turtle_from_store
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    if ntriples is not None:
-        turtle = turtle_from_ntriples(ntriples)
-    else:
+    turtle, writer = None, None
+    if ntriples is None:
         turtle = _staged(out_dir / "graph.ttl")
         write_turtle_from_store(graph.store, turtle)
-    contents = {"graph.ttl": turtle}
-    store.record(out_dir, turtle)
+    elif jobs > 1:
+        turtle = _staged(out_dir / "graph.ttl")
+        writer = _forked(_write_turtle, ntriples, turtle)
+    page = None
     if html and ntriples is not None:
         from .html import render_html
-        contents["graph.html"] = render_html(graph, title="kg").encode("utf-8")
+        page = render_html(graph, title="kg").encode("utf-8")
+    del graph
+    if writer is not None:
+        writer.join()
+        if writer.exitcode != 0:
+            raise KgError(f"{out_dir / 'graph.ttl'}: the Turtle could not be written "
+                          f"(its process ended with code {writer.exitcode}).")
+    elif turtle is None:
+        turtle = turtle_from_ntriples(ntriples)
+    contents = {"graph.ttl": turtle}
+    if page is not None:
+        contents["graph.html"] = page
     written = write_files({out_dir / name: data for name, data in contents.items()})
     if html and ntriples is None:
         # no browser lays out a graph this big; the old page would show another graph
         (out_dir / "graph.html").unlink(missing_ok=True)
     return written
+
+
+def _write_turtle(ntriples: bytes, path: Path) -> None:
+    from .export import turtle_from_ntriples
+    path.write_bytes(turtle_from_ntriples(ntriples))
+
+
+def _forked(work, *args):
+    """``work(*args)`` in a forked process (it inherits the data: nothing is pickled)."""
+    import multiprocessing
+    process = multiprocessing.get_context("fork").Process(target=work, args=args, daemon=True)
+    process.start()
+    return process
 
 
 def _staged(path: Path) -> Path:

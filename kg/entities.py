@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from functools import cache
 from typing import Callable
 
 from .model import Mention, Sentence
@@ -53,19 +54,25 @@ def _split_joined(toks: list[Token], joiners: set[str], place_joiners: set[str])
     return out
 
 
+@cache
+def _long_words(words: frozenset[str]) -> tuple[str, ...]:
+    """Boundary words of two or more characters: a token ending in one ends a name."""
+    return tuple(sorted(w for w in words if len(w) >= 2))
+
+
 class _Context:
     """One sentence, its tokens, and lookups the rules share."""
 
     def __init__(self, sentence: Sentence, rules: RuleSet):
         self.sentence = sentence
         self.text = sentence.text
-        self.tokens = _split_joined(tokens(sentence.text), set(rules.lexicon("JOINER")),
-                                    set(rules.lexicon("PLACE_JOINER")))
+        self.tokens = _split_joined(tokens(sentence.text), rules.word_set("JOINER"),
+                                    rules.word_set("PLACE_JOINER"))
         self.starts = [t.start for t in self.tokens]
         self.ends = {t.end for t in self.tokens}
-        self.boundary = set(rules.lexicon("BOUNDARY"))
-        self.long_boundary = tuple(w for w in self.boundary if len(w) >= 2)
-        self.name_verbs = set(rules.lexicon("NAME_VERBS"))
+        self.boundary = rules.word_set("BOUNDARY")
+        self.long_boundary = _long_words(self.boundary)
+        self.name_verbs = rules.word_set("NAME_VERBS")
         self.counted = self._counted_tokens()
 
     def _counted_tokens(self) -> set[int]:
@@ -175,7 +182,7 @@ def _mention(ctx: _Context, start: int, end: int, type_: str, rule: Rule, rules:
 
 
 def _not_names(rules: RuleSet) -> frozenset[str]:
-    return frozenset(rules.lexicon("NOT_NAME"))
+    return rules.word_set("NOT_NAME")
 
 
 def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
@@ -349,18 +356,21 @@ def prefer_specific(mentions: list[Mention]) -> list[Mention]:
 
 def find_mentions(sentences: list[Sentence], policy=prefer_specific) -> list[Mention]:
     rules = load_rules("entities")
+    finders = [(rule, _KINDS[rule.result.get("kind", "span")]) for rule in rules.rules
+               if rule.result.get("kind") != "coordination"]
+    coordinations = [rule for rule in rules.rules if rule.result.get("kind") == "coordination"]
     found: list[Mention] = []
     for sentence in sentences:
         if sentence.part == "header":
             continue
         ctx = _Context(sentence, rules)
+        chars = set(sentence.text)
         candidates = []
-        for rule in rules.rules:
-            if rule.result.get("kind") != "coordination":
-                candidates.extend(_KINDS[rule.result.get("kind", "span")](ctx, rule, rules))
+        for rule, apply in finders:
+            if rule.can_match(chars):
+                candidates.extend(apply(ctx, rule, rules))
         kept = policy(candidates)
-        for rule in rules.rules:
-            if rule.result.get("kind") == "coordination":
-                kept = policy(kept + list(_apply_coordination(ctx, rule, rules, kept)))
+        for rule in coordinations:
+            kept = policy(kept + list(_apply_coordination(ctx, rule, rules, kept)))
         found.extend(kept)
     return found

@@ -132,12 +132,30 @@ def turtle_from_ntriples(data: bytes) -> bytes:
     kgid: is not used as a prefix: kg's IRIs carry / # = , which a prefixed
     name would have to escape (kgid:doc\\/…), and some stores read no escapes.
     """
+    import itertools
     import pyoxigraph as ox
-    data = with_decimal_points(data)
-    lines = sorted({line for line in data.split(b"\n") if line.strip()})
-    triples = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
+    lines = data.split(b"\n")
+    for i, line in enumerate(lines):
+        if b"#decimal>" in line:
+            lines[i] = with_decimal_points(line)
+    lines.sort()
+    triples = itertools.chain.from_iterable(ox.parse(piece, format=ox.RdfFormat.N_TRIPLES)
+                                            for piece in _sorted_pieces(lines))
     out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_turtle_prefixes())
     return b"\n".join(_tidied(out.split(b"\n"))).rstrip(b"\n") + b"\n"
+
+
+def _sorted_pieces(lines: list[bytes], size: int = 1 << 16):
+    """Sorted N-Triples lines, each once, joined a piece at a time: a whole
+    province's N-Triples are not copied again at once (memory, issue #7)."""
+    previous = None
+    for start in range(0, len(lines), size):
+        piece = []
+        for line in lines[start:start + size]:
+            if line != previous and line.strip():
+                piece.append(line)
+            previous = line
+        yield b"\n".join(piece)
 
 
 def write_turtle_from_store(store, path: Path) -> None:

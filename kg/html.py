@@ -52,14 +52,35 @@ from pathlib import Path
 
 import networkx as nx
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
+from rdflib import namespace as _rdflib_namespaces
 
 __all__ = ["render_html", "page_data", "build_nx", "headline_indicators", "view",
            "ENTITY_STYLE", "RELATION_ZH"]
 
-KG = Namespace("https://w3id.org/govkg/ontology#")
-NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
-ITSRDF = Namespace("http://www.w3.org/2005/11/its/rdf#")
+
+
+class _Terms:
+    """A namespace whose terms are made once: rdflib makes a new URIRef at
+    every ``NS.term``, and the page looks terms up hundreds of thousands of times."""
+
+    def __init__(self, namespace):
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        term = self._namespace[name]
+        setattr(self, name, term)
+        return term
+
+    __getitem__ = __getattr__
+
+
+KG = _Terms(Namespace("https://w3id.org/govkg/ontology#"))
+NIF = _Terms(Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"))
+ITSRDF = _Terms(Namespace("http://www.w3.org/2005/11/its/rdf#"))
+DCTERMS, PROV, RDF, RDFS, SKOS = (_Terms(getattr(_rdflib_namespaces, name))
+                                  for name in ("DCTERMS", "PROV", "RDF", "RDFS", "SKOS"))
 
 VIS_VERSION = "9.1.2"
 
@@ -177,8 +198,6 @@ def _label(g: Graph, node) -> str:
     return _pick_text(g.objects(node, RDFS.label)) or _local(node)
 
 
-# terms looked up in the page's inner loops (a namespace lookup costs more than the lookup itself)
-_ANCHOR, _BEGIN, _CONTEXT = NIF.anchorOf, NIF.beginIndex, NIF.referenceContext
 
 
 class _Reader:
@@ -207,7 +226,7 @@ class _Reader:
     def sentence_key(self, s):
         key = self._keys.get(s)
         if key is None:
-            key = self._keys[s] = (str(_one(self.g, s, _CONTEXT) or ""), _int(_one(self.g, s, _BEGIN), 0), str(s))
+            key = self._keys[s] = (str(_one(self.g, s, NIF.referenceContext) or ""), _int(_one(self.g, s, NIF.beginIndex), 0), str(s))
         return key
 
     def sources(self, subject) -> list:
@@ -220,7 +239,7 @@ class _Reader:
 
     def text(self, s) -> str | None:
         if s not in self._texts:
-            self._texts[s] = _pick_text(self.g.objects(s, _ANCHOR))
+            self._texts[s] = _pick_text(self.g.objects(s, NIF.anchorOf))
         return self._texts[s]
 
     def doc_of(self, s) -> int:

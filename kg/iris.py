@@ -8,6 +8,7 @@ nothing depends on counters, hash seeds or time.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from rdflib import URIRef
 
@@ -27,7 +28,18 @@ def _allowed(cp: int) -> bool:
     return cp < 0xE0000 and (cp & 0xFFFE) != 0xFFFE
 
 
+def _encoded_class() -> re.Pattern:
+    """A character class of what ``segment`` encodes, built from ``_allowed``'s
+    ranges: most labels hold none of it and are returned as they are."""
+    ranges = [(0, 0x20), (0x7F, 0x9F), (0xD800, 0xF8FF), (0xFDD0, 0xFDEF), (0xFFF0, 0xFFFF),
+              (0xE0000, 0x10FFFF)] + [(plane + 0xFFFE, plane + 0xFFFF) for plane in range(0x10000, 0xE0000, 0x10000)]
+    singles = "".join(re.escape(ch) for ch in sorted(_UNSAFE | set("\u2028\u2029\ufeff")))
+    return re.compile("[" + singles + "".join(f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]")
+
+
 def segment(text: str) -> str:
+    if not _ENCODED.search(text):
+        return text
     out = []
     for ch in text:
         if ch in _UNSAFE or not _allowed(ord(ch)) or ch in "\u2028\u2029\ufeff":
@@ -35,6 +47,9 @@ def segment(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+_ENCODED = _encoded_class()
 
 
 def path_iri(*parts: str) -> URIRef:

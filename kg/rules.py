@@ -50,8 +50,23 @@ class Rule:
     priority: int
     example: str
     result: dict[str, Any] = field(default_factory=dict)
+    #: characters one of which every match holds (None: no such set is known)
+    needs: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    #: a faster finder of the same matches, for a pattern made only of lexicons
+    words: _WordFinder | None = field(default=None, compare=False, repr=False)
+
+    def can_match(self, chars: set[str]) -> bool:
+        """False if a text of these characters holds no match for certain."""
+        return self.needs is None or not self.needs.isdisjoint(chars)
 
     def finditer(self, text: str):
+        """The pattern's matches; a sentence without any of the characters a
+        match needs is not searched (Python's re tries a pattern at every
+        position, and most rules match few sentences)."""
+        if self.words is not None:
+            return self.words.finditer(text)
+        if self.needs is not None and self.needs.isdisjoint(text):
+            return iter(())
         return self.pattern.finditer(text)
 
 
@@ -60,9 +75,108 @@ class RuleSet:
     name: str
     lexicons: dict[str, tuple[str, ...]]
     rules: tuple[Rule, ...]
+    _sets: dict = field(default_factory=dict, compare=False, repr=False)
 
     def lexicon(self, name: str) -> tuple[str, ...]:
         return self.lexicons[name]
+
+    def word_set(self, name: str) -> frozenset[str]:
+        """A lexicon as a set, made once (the engines test words against it per sentence)."""
+        found = self._sets.get(name)
+        if found is None:
+            found = self._sets[name] = frozenset(self.lexicons[name])
+        return found
+
+
+def required_chars(pattern: re.Pattern) -> frozenset[str] | None:
+    """Characters one of which every match of ``pattern`` contains, read off
+    its parse: an element the match cannot skip (a literal, a small class, a
+    group or alternation of such, a repeat of at least one) gives one; of
+    several, the smallest set. None when no element qualifies."""
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        from re import _parser
+        return _required_in(list(_parser.parse(pattern.pattern)))
+    except Exception:          # a private module; without it, no shortcut
+        return None
+
+
+def _required_in(sequence) -> frozenset[str] | None:
+    from re import _constants as c
+    best = None
+    for op, arg in sequence:
+        found = None
+        if op is c.LITERAL:
+            found = frozenset(chr(arg))
+        elif op is c.IN and all(kind is c.LITERAL for kind, _ in arg):
+            found = frozenset(chr(v) for _, v in arg)
+        elif op is c.SUBPATTERN:
+            found = _required_in(arg[-1])
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and arg[0] >= 1:
+            found = _required_in(arg[2])
+        elif op is c.BRANCH:
+            parts = [_required_in(branch) for branch in arg[1]]
+            found = None if None in parts else frozenset().union(*parts)
+        if found is not None and (best is None or len(found) < len(best)):
+            best = found
+    return best
+
+
+class _Found:
+    """The parts of an ``re.Match`` the engine reads, for a word found by _WordFinder."""
+    __slots__ = ("string", "_start", "_end")
+
+    def __init__(self, string: str, start: int, end: int):
+        self.string, self._start, self._end = string, start, end
+
+    def start(self, group=0) -> int:
+        return self._start
+
+    def end(self, group=0) -> int:
+        return self._end
+
+    def span(self, group=0) -> tuple[int, int]:
+        return self._start, self._end
+
+    def group(self, group=0) -> str:
+        return self.string[self._start:self._end]
+
+
+class _WordFinder:
+    """finditer for a pattern made only of lexicons, ``{A}|{B}``, by set
+    look-ups: the gazetteer's few thousand names as one regex cost a third of
+    all extraction time (re tries every branch at every position). It finds
+    what the regex finds: from left to right, at the first position where a
+    word starts, the longest word of the first lexicon that has one there."""
+
+    def __init__(self, lexicons: list[tuple[str, ...]]):
+        self.lexicons = []
+        for words in lexicons:
+            words = frozenset(w for w in words if w)
+            lengths: dict[str, set[int]] = {}
+            for w in words:
+                lengths.setdefault(w[0], set()).add(len(w))
+            self.lexicons.append((words, {ch: sorted(n, reverse=True) for ch, n in lengths.items()}))
+        firsts = sorted({ch for _, lengths in self.lexicons for ch in lengths})
+        self.first = re.compile("[" + "".join(map(re.escape, firsts)) + "]" if firsts else "(?!)")
+
+    def finditer(self, text: str):
+        after, size = 0, len(text)
+        for m in self.first.finditer(text):
+            i = m.start()
+            if i < after:
+                continue
+            ch = text[i]
+            for words, lengths in self.lexicons:
+                n = next((n for n in lengths.get(ch, ()) if i + n <= size and text[i:i + n] in words), 0)
+                if n:
+                    after = i + n
+                    yield _Found(text, i, after)
+                    break
+
+
+_LEXICONS_ONLY = re.compile(r"\{[A-Z][A-Z0-9_]*\}(?:\|\{[A-Z][A-Z0-9_]*\})*")
 
 
 def read_lexicon_file(path: Path) -> tuple[str, ...]:
@@ -155,6 +269,9 @@ def load_rules(name: str) -> RuleSet:
         if not compiled.search(raw["example"]):
             raise RuleError(f"{where}: pattern does not match its example")
         result = {k: v for k, v in raw.items() if k not in _RESERVED}
-        rules.append(Rule(rule_id, compiled, int(raw.get("priority", 0)), raw["example"], result))
+        words = (_WordFinder([lexicons[name] for name in _MACRO.findall(raw["pattern"])])
+                 if _LEXICONS_ONLY.fullmatch(raw["pattern"]) else None)
+        rules.append(Rule(rule_id, compiled, int(raw.get("priority", 0)), raw["example"], result,
+                          required_chars(compiled), words))
     rules.sort(key=lambda r: (-r.priority, r.id))
     return RuleSet(name, lexicons, tuple(rules))

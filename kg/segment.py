@@ -19,8 +19,8 @@ import marshal
 import os
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .rules import RULES_DIR
 
@@ -29,8 +29,7 @@ _lock = threading.Lock()
 _posseg = None
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):      # a tuple: a sentence makes dozens, a corpus a million
     word: str
     flag: str
     start: int   # offset in the sentence
@@ -138,7 +137,8 @@ def tokens(text: str) -> list[Token]:
     posseg = initialize()
     out, pos = [], 0
     for pair in posseg.cut(text):
-        word, flag = pair.word, pair.flag
-        out.append(Token(word, flag, pos, pos + len(word)))
-        pos += len(word)
+        word = pair.word
+        end = pos + len(word)
+        out.append(Token(word, pair.flag, pos, end))
+        pos = end
     return out

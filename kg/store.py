@@ -264,36 +264,166 @@ def _pieces(data: bytes | Path, size: int = 32 << 20):
 IN_MEMORY_TRIPLES = 600_000
 
 
-def update(out_dir: Path, graphs: dict[str, bytes | Path], rebuild: bool = False):
-    """Add or replace each document's graph (N-Triples, as bytes or a file) in
-    the output folder's store; return the store, open, and its merge as
-    N-Triples, or None when the merge is too big to hold in memory.
+class Update:
+    """A build's documents going into the output folder's store.
+
+        with Update(out_dir, rebuild=False, background=False) as update:
+            for iri, ntriples in documents:
+                update.add(iri, ntriples)
+            view, ntriples = update.merge()   # the merge: a graph view, and N-Triples (None if huge)
+            ...                                # write the files
+        record(out_dir, turtle)                # the store is complete once the block is left
 
     A store that does not stand for the folder's current graph.ttl (missing,
     stale, or of an older layout) is first rebuilt from that Turtle; with no
     graph.ttl, or with ``rebuild``, the store starts empty.
+
+    Most builds replace every document the store holds (a first build, a
+    rebuild, the same folder built again). Then the merge is just the union
+    of the new graphs: it is made in memory as documents arrive (an on-disk
+    store reads ten times slower), and the store is bulk-loaded, documents
+    batched, with ``background`` on a thread of its own (pyoxigraph lets go
+    of Python's lock while it loads: the store fills while kg writes the
+    page). A build that keeps other documents updates the store in place
+    and reads the merge from it.
     """
-    import pyoxigraph as ox
-    out_dir = Path(out_dir)
-    path = store_dir(out_dir)
-    turtle_file = out_dir / GRAPH_FILE
-    turtle = turtle_file.read_bytes() if turtle_file.is_file() and not rebuild else None
-    fresh = turtle is not None and _is_fresh(path, turtle)
-    store = _open(path)
-    _forget(path)
-    if not fresh:
-        store.clear()
-        if turtle is not None:
-            try:
-                _load(store, turtle, _rdf_format(turtle_file.name), str(turtle_file))
-            except KgError as err:
-                raise KgError(f"{str(err).rstrip('.')}; `kg build --rebuild` starts afresh.") from None
-    for iri, data in sorted(graphs.items()):
-        _replace(store, iri, data)
-    store.flush()
-    if len(store) > 2 * IN_MEMORY_TRIPLES:       # named graphs and their merge: each triple twice or more
-        return store, None
-    return store, store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+
+    def __init__(self, out_dir: Path, rebuild: bool = False, background: bool = False):
+        import pyoxigraph as ox
+        out_dir = Path(out_dir)
+        path = store_dir(out_dir)
+        turtle_file = out_dir / GRAPH_FILE
+        turtle = turtle_file.read_bytes() if turtle_file.is_file() and not rebuild else None
+        fresh = turtle is not None and _is_fresh(path, turtle)
+        self.store = _open(path)
+        _forget(path)
+        if not fresh:
+            self.store.clear()
+            if turtle is not None:
+                try:
+                    _load(self.store, turtle, _rdf_format(turtle_file.name), str(turtle_file))
+                except KgError as err:
+                    raise KgError(f"{str(err).rstrip('.')}; `kg build --rebuild` starts afresh.") from None
+        self.background = background
+        self.loader = None if any(True for _ in self.store.named_graphs()) else _BulkLoader(self.store, background)
+        self.kept: list[tuple[str, bytes | Path]] = []     # for a store that holds documents already
+        self.memory, self.triples = ox.Store(), 0
+
+    def add(self, iri: str, data: bytes | Path) -> None:
+        """A document's graph, as N-Triples (bytes, or a file of them)."""
+        import pyoxigraph as ox
+        for piece in _pieces(data):
+            self.triples += piece.count(b"\n")
+            if self.memory is not None and self.triples > IN_MEMORY_TRIPLES:
+                self.memory = None            # too big to hold: the merge is read from the store
+            if self.memory is not None:
+                self.memory.bulk_load(piece, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        if self.loader is not None:
+            self.loader.add(iri, data)
+        else:
+            self.kept.append((iri, data))
+
+    def merge_ntriples(self) -> bytes | None:
+        """The merged graph as N-Triples, or None when too big to hold."""
+        import pyoxigraph as ox
+        if self.kept:
+            if {g.value for g in self.store.named_graphs()} <= {iri for iri, _ in self.kept}:
+                self.store.clear()            # every document is replaced: load afresh
+                self.loader = _BulkLoader(self.store, self.background)
+                for iri, data in self.kept:
+                    self.loader.add(iri, data)
+            else:
+                for iri, data in sorted(self.kept):
+                    _replace(self.store, iri, data)
+                self.memory = None            # the merge holds other documents too
+            self.kept = []
+        if self.memory is not None:
+            return self.memory.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+        self._finish()
+        if len(self.store) > 2 * IN_MEMORY_TRIPLES:   # named graphs and their merge: each triple twice or more
+            return None
+        return self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+
+    def take_view(self) -> StoreGraph:
+        """A read view of the merged graph (after merge_ntriples). The view
+        holds the only reference to the in-memory merge: dropping it frees it."""
+        if self.memory is None:
+            return StoreGraph(self.store)
+        memory, self.memory = self.memory, None
+        return StoreGraph(memory)
+
+    def _finish(self) -> None:
+        if self.loader is not None:
+            loader, self.loader = self.loader, None
+            loader.finish()
+        self.store.flush()
+
+    def __enter__(self) -> Update:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        self.memory = None
+        try:
+            self._finish()
+        except BaseException:
+            if kind is None:
+                raise                         # else the first error is the one to tell
+
+
+class _BulkLoader:
+    """Documents' graphs into an empty store: each triple into the document's
+    named graph and into the merge (the default graph), as N-Quads, in
+    batches of about ``BATCH`` bytes (a bulk load per document costs a third
+    more; one for everything holds it all in memory)."""
+
+    BATCH = 32 << 20
+
+    def __init__(self, store, background: bool):
+        self.store, self.batch, self.size, self.error = store, [], 0, None
+        self.queue = self.thread = None
+        if background:
+            import queue
+            import threading
+            self.queue = queue.Queue(maxsize=2)
+            self.thread = threading.Thread(target=self._run, name="kg-store-load", daemon=True)
+            self.thread.start()
+
+    def add(self, iri: str, data: bytes | Path) -> None:
+        # every line of pyoxigraph's N-Triples ends " .\n" (a literal's line breaks are escaped)
+        named = b" <" + iri.encode("utf-8") + b"> .\n"
+        for piece in _pieces(data):
+            self.batch += [piece.replace(b" .\n", named), piece]
+            self.size += 2 * len(piece)
+            if self.size >= self.BATCH:
+                self._send()
+
+    def _send(self) -> None:
+        data, self.batch, self.size = b"".join(self.batch), [], 0
+        if self.queue is not None:
+            self.queue.put(data)
+        else:
+            self._load(data)
+
+    def _load(self, data: bytes) -> None:
+        import pyoxigraph as ox
+        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+
+    def _run(self) -> None:
+        while (data := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self._load(data)
+                except BaseException as err:          # told by finish(), in the building thread
+                    self.error = err
+
+    def finish(self) -> None:
+        if self.batch:
+            self._send()
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            if self.error is not None:
+                raise self.error
 
 
 def triple_count(store) -> int:

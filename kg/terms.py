@@ -52,6 +52,8 @@ class Converter:
     def ox(self, t):
         if t is None:
             return None
+        if type(t) is Literal:
+            return to_oxigraph(t)         # mostly met once (a sentence, an offset); hashing one costs more
         found = self._ox.get(t)
         if found is None:
             found = self._ox[t] = to_oxigraph(t)
