@@ -87,7 +87,8 @@ class _Context:
         return out
 
     def token_at(self, pos: int) -> int:
-        return max(0, bisect_right(self.starts, pos) - 1)
+        i = bisect_right(self.starts, pos) - 1
+        return i if i > 0 else 0
 
     def is_boundary(self, token: Token, index: int = -1, next_to_suffix: bool = False) -> bool:
         w = token.word

@@ -242,15 +242,26 @@ def _by_name(rule: Rule, entities: list[Entity], own_areas: set[str] = frozenset
     targets = [e for e in entities if e.type in rule.result["contained_types"] and e.label not in own_areas]
     prefix = rule.result.get("position") == "prefix"
     strip = tuple(rule.result.get("strip_suffixes", ()))
-    names = [(t, _names_of(t, strip)) for t in targets]          # once, not once per subject
+    # each target under each of its names: a subject's label is then looked up
+    # piece by piece, not compared with every target (a report names hundreds)
+    by_name: dict[str, list[int]] = {}
+    for i, t in enumerate(targets):
+        for name in _names_of(t, strip):
+            found = by_name.setdefault(name, [])
+            if not found or found[-1] != i:
+                found.append(i)
+    longest = max(map(len, by_name), default=0)
     for s in subjects:
-        for t, t_names in names:
-            if t.key == s.key or t.label == s.label:
-                continue
-            for name in t_names:
-                if name != s.label and (s.label.startswith(name) if prefix else name in s.label):
-                    yield Relation(s.key, rule.result["relation"], t.key, s.mentions[0].sentence, rule.id)
-                    break
+        label = s.label
+        if prefix:
+            pieces = (label[:n] for n in range(2, min(len(label) - 1, longest) + 1))
+        else:
+            pieces = (label[a:a + n] for n in range(2, min(len(label) - 1, longest) + 1)
+                      for a in range(len(label) - n + 1))
+        hits = sorted({i for piece in pieces for i in by_name.get(piece, ())})
+        for t in (targets[i] for i in hits):
+            if t.key != s.key and t.label != label:
+                yield Relation(s.key, rule.result["relation"], t.key, s.mentions[0].sentence, rule.id)
 
 
 def _unique(relations: list[Relation]) -> list[Relation]:

@@ -169,9 +169,11 @@ class _WordFinder:
                 continue
             ch = text[i]
             for words, lengths in self.lexicons:
-                n = next((n for n in lengths.get(ch, ()) if i + n <= size and text[i:i + n] in words), 0)
-                if n:
-                    after = i + n
+                for n in lengths.get(ch, ()):
+                    if i + n <= size and text[i:i + n] in words:
+                        after = i + n
+                        break
+                if after > i:
                     yield _Found(text, i, after)
                     break
 

@@ -197,3 +197,14 @@ def test_any_name_makes_an_iri_that_a_checking_store_accepts(label):
     iri = entity_iri(("江苏省", "常州市"), "Enterprise", label)
     assert ox.NamedNode(str(iri)).value == str(iri)
     assert unquote(str(iri).rsplit("/", 1)[1], errors="surrogatepass") == label
+
+
+def test_two_reports_with_one_file_name_are_not_merged_into_one_document(tmp_path):
+    from kg.build import build_graph
+    for folder, source in (("a", SEED), ("b", sorted(CORPUS.glob("*.txt"))[0])):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "report.txt").write_bytes(source.read_bytes())
+    result = build_graph([tmp_path / "a", tmp_path / "b"], tmp_path / "out", html=False)
+    assert result.documents == ["report"]
+    assert len(result.failures) == 1 and "same file name" in result.failures[0]
+    assert str(tmp_path / "b" / "report.txt") in result.failures[0]

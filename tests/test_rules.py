@@ -54,3 +54,52 @@ def test_no_local_name_from_a_report_in_the_rules(gold):
     leaked = sorted({e["label"] for e in entities
                      if e["type"] in LOCAL_TYPES and e["label"] not in GENERIC and e["label"] in text})
     assert leaked == []
+
+
+def _sentences(paths) -> list[str]:
+    from kg.reader import read_document
+    from kg.structure import read_header, split_sentences
+    out = []
+    for path in paths:
+        document = read_document(path)
+        out += [s.text for s in split_sentences(document, read_header(document))]
+    return out
+
+
+@pytest.mark.parametrize("name", RULE_FILES)
+def test_the_fast_paths_find_what_each_pattern_finds(name):
+    """A rule skips a sentence without the characters its matches need, and a
+    lexicon-only pattern is matched by set look-ups: on real reports both must
+    find exactly what the regex finds."""
+    from conftest import CORPUS, SEED
+    texts = _sentences([SEED, *sorted(CORPUS.glob("*.txt"))[:3]])
+    for rule in load_rules(name).rules:
+        for text in texts:
+            fast = [(m.start(), m.end(), m.group(0)) for m in rule.finditer(text)]
+            assert fast == [(m.start(), m.end(), m.group(0)) for m in rule.pattern.finditer(text)], rule.id
+
+
+def test_characters_every_match_needs():
+    import re
+    from kg.rules import required_chars
+
+    def needs(pattern):
+        found = required_chars(re.compile(pattern))
+        return "".join(sorted(found)) if found is not None else None
+
+    assert needs("(?P<items>[^，。]{2,20})等(?P<head>村|社区)") == "等"
+    assert needs("(?:等|两大|三大)产业") == "产"               # the smallest set, the first of equals
+    assert needs("(?:等|两大|三大)(?:产|行)?") == "三两等"      # an alternation: any branch's character
+    assert needs("A?B*[^x]{2}") is None                         # nothing a match cannot skip
+    assert needs("(?:项目)+") == "项"
+    assert needs("(?i)abc") is None                             # case folding: no shortcut
+    assert needs("工程|(?:项目)?") is None                      # a branch that needs nothing
+
+
+def test_lexicon_only_rules_are_found_by_set_lookups():
+    rules = load_rules("entities")
+    gazetteer = next(r for r in rules.rules if r.id == "ent.area.gazetteer")
+    assert gazetteer.words is not None
+    text = "主动对标浙江余姚、河南长垣等地区，保定市满城区"
+    assert [m.group(0) for m in gazetteer.finditer(text)] == [m.group(0) for m in gazetteer.pattern.finditer(text)]
+    assert "保定市" in [m.group(0) for m in gazetteer.finditer(text)]
