@@ -12,7 +12,7 @@ from functools import cache
 from typing import Callable
 
 from .model import Mention, Sentence
-from .rules import HAN, Rule, RuleSet, load_rules
+from .rules import HAN, Rule, RuleError, RuleSet, load_rules
 from .segment import UNKNOWN, Token, tokens
 
 _QUOTES = "“”‘’\"'《》「」『』"
@@ -190,7 +190,7 @@ def _apply_suffix(ctx: _Context, rule: Rule, rules: RuleSet):
     res = rule.result
     min_len, max_len = res.get("min_len", 2), res.get("max_len", 12)
     forbid = set(res.get("forbid_flags", ()))
-    for m in rule.finditer(ctx.text):
+    for m in rule.matches(ctx.text):
         if m.end() not in ctx.ends and m.end() < len(ctx.text):
             continue                      # the suffix must end a token: 村|民 is not 村
         start = ctx.extend_left(m.start(), max_len - (m.end() - m.start()), stop=rule.pattern,
@@ -226,7 +226,7 @@ def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
     res = rule.result
     separators = re.compile("[" + res.get("separators", "、及") + "]")
     item_pattern = re.compile(res["item_pattern"]) if "item_pattern" in res else None
-    for m in rule.finditer(ctx.text):
+    for m in rule.matches(ctx.text):
         items_start, items_end = m.span("items")
         parts, pos = [], items_start
         for sep in separators.finditer(ctx.text, items_start, items_end):
@@ -261,7 +261,7 @@ def _apply_enumeration(ctx: _Context, rule: Rule, rules: RuleSet):
 
 
 def _apply_span(ctx: _Context, rule: Rule, rules: RuleSet):
-    for m in rule.finditer(ctx.text):
+    for m in rule.matches(ctx.text):
         start, end = m.span("name")
         if rule.result.get("forbid_boundary") and any(
                 ctx.is_boundary(t, i) for i, t in enumerate(ctx.tokens) if start <= t.start < end):
@@ -272,7 +272,7 @@ def _apply_span(ctx: _Context, rule: Rule, rules: RuleSet):
 
 
 def _apply_lexicon(ctx: _Context, rule: Rule, rules: RuleSet):
-    for m in rule.finditer(ctx.text):
+    for m in rule.matches(ctx.text):
         if rule.result.get("whole_tokens") and (m.start() not in ctx.starts or m.end() not in ctx.ends):
             continue                      # 新增|城区 holds no 增城区, 天津港 no 天津
         mention = _mention(ctx, m.start(), m.end(), rule.result["type"], rule, rules, m.group(0))
@@ -357,18 +357,19 @@ def prefer_specific(mentions: list[Mention]) -> list[Mention]:
 
 def find_mentions(sentences: list[Sentence], policy=prefer_specific) -> list[Mention]:
     rules = load_rules("entities")
-    finders = [(rule, _KINDS[rule.result.get("kind", "span")]) for rule in rules.rules
-               if rule.result.get("kind") != "coordination"]
+    unknown = {r.result.get("kind", "span") for r in rules.rules} - set(_KINDS) - {"coordination"}
+    if unknown:
+        raise RuleError(f"entities.toml: no such kind of rule: {', '.join(sorted(unknown))}")
     coordinations = [rule for rule in rules.rules if rule.result.get("kind") == "coordination"]
     found: list[Mention] = []
     for sentence in sentences:
         if sentence.part == "header":
             continue
         ctx = _Context(sentence, rules)
-        chars = set(sentence.text)
         candidates = []
-        for rule, apply in finders:
-            if rule.can_match(chars):
+        for rule in rules.applicable(sentence.text):
+            apply = _KINDS.get(rule.result.get("kind", "span"))
+            if apply is not None:
                 candidates.extend(apply(ctx, rule, rules))
         kept = policy(candidates)
         for rule in coordinations:

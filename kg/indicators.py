@@ -163,9 +163,9 @@ def match(text: str) -> list[Hit]:
     protected = _protected(text)
     claimed: list[tuple[int, int]] = []
     hits: list[Hit] = []
-    for rule in _rules().rules:
+    for rule in _rules().applicable(text):
         shape = rule.result.get("shape", "amount")
-        for m in rule.finditer(text):
+        for m in rule.matches(text):
             if shape == "skip":
                 spans = [m.span()]
             else:
@@ -188,13 +188,18 @@ def match(text: str) -> list[Hit]:
 
 # ----------------------------------------------------------------- metrics
 
+# a year, an ordinal (一是) or punctuation before a metric; a footnote mark [5] anywhere
+_LEADING_NOISE = re.compile(r"^(?:(?:到|至|截至)?\d{4}年(?:底|末)?|[一二三四五六七八九十]+是|[^\u4e00-\u9fffA-Za-z0-9（(]+)")
+_FOOTNOTE_MARK = re.compile(r"[\[〔【［]\d+[\]〕】］]")
+
+
 def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
     text = "".join(ch for ch in text if ch not in _QUOTES).strip()
     changed = True
     while changed and text:
         changed = False
-        text = re.sub(r"^(?:(?:到|至|截至)?\d{4}年(?:底|末)?|[一二三四五六七八九十]+是|[^\u4e00-\u9fffA-Za-z0-9（(]+)", "", text)
-        text = re.sub(r"[\[〔【［]\d+[\]〕】］]", "", text)
+        text = _LEADING_NOISE.sub("", text)
+        text = _FOOTNOTE_MARK.sub("", text)
         if lead:
             for w in _lex("LEAD_STRIP"):
                 if text.startswith(w):
@@ -225,7 +230,7 @@ def _following_noun(text: str, pos: int) -> str:
         if rest.startswith(w):
             rest = rest[len(w):]
             break
-    rest = re.sub(r"[\[〔【［]\d+[\]〕】］]", "", "".join(ch for ch in rest if ch not in _QUOTES))
+    rest = _FOOTNOTE_MARK.sub("", "".join(ch for ch in rest if ch not in _QUOTES))
     digit = re.search(r"\d|[一二两三四五六七八九十]+(?:个|家|座|条|项)", rest)
     cut = digit.start() if digit else len(rest)
     for w in _lex("FOLLOW_STOP"):

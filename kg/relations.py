@@ -43,7 +43,7 @@ def find_relations(sentences: list[Sentence], entities: list[Entity], info: Repo
         mentions = sorted(by_sentence.get(sentence.index, []), key=lambda m: (m.start, m.end))
         if not mentions:
             continue
-        for rule in rules.rules:
+        for rule in rules.applicable(sentence.text):
             kind = rule.result.get("kind")
             if kind != "status" and sentence.part not in rule.result.get("parts", (sentence.part,)):
                 continue                  # 常态化创建文明城市 in the plan is a goal, no award yet
@@ -107,9 +107,11 @@ def _clause_matches(rule: Rule, sentence: Sentence, mentions):
     """(clause start, clause text, its outermost mentions, a match of the rule in it)."""
     for cstart, cend in _clauses(sentence):
         clause = sentence.text[cstart - sentence.start:cend - sentence.start]
-        in_clause = _in_clause(mentions, cstart, cend)
-        for m in rule.finditer(clause):
-            yield cstart, clause, in_clause, m
+        found = list(rule.finditer(clause))
+        if found:                         # most clauses match no rule: their mentions are not sorted out
+            in_clause = _in_clause(mentions, cstart, cend)
+            for m in found:
+                yield cstart, clause, in_clause, m
 
 
 def _cue(rule: Rule, sentence: Sentence, mentions, span_key, area):

@@ -55,18 +55,19 @@ class Rule:
     #: a faster finder of the same matches, for a pattern made only of lexicons
     words: _WordFinder | None = field(default=None, compare=False, repr=False)
 
-    def can_match(self, chars: set[str]) -> bool:
-        """False if a text of these characters holds no match for certain."""
-        return self.needs is None or not self.needs.isdisjoint(chars)
-
     def finditer(self, text: str):
         """The pattern's matches; a sentence without any of the characters a
         match needs is not searched (Python's re tries a pattern at every
         position, and most rules match few sentences)."""
-        if self.words is not None:
-            return self.words.finditer(text)
         if self.needs is not None and self.needs.isdisjoint(text):
             return iter(())
+        return self.matches(text)
+
+    def matches(self, text: str):
+        """The pattern's matches, looked for whatever the text (for a text
+        ``RuleSet.applicable`` already chose this rule for)."""
+        if self.words is not None:
+            return self.words.finditer(text)
         return self.pattern.finditer(text)
 
 
@@ -75,10 +76,28 @@ class RuleSet:
     name: str
     lexicons: dict[str, tuple[str, ...]]
     rules: tuple[Rule, ...]
-    _sets: dict = field(default_factory=dict, compare=False, repr=False)
+    _sets: dict = field(default_factory=dict, compare=False, repr=False)   # made once, on first use
 
     def lexicon(self, name: str) -> tuple[str, ...]:
         return self.lexicons[name]
+
+    def applicable(self, text: str) -> list[Rule]:
+        """The rules, in order, less those that cannot match ``text``: a rule
+        whose every match needs one of a few characters the text lacks. (One
+        look-up per character of the text, not one test per rule.)"""
+        index = self._sets.get(None)
+        if index is None:
+            always, by_char = 0, {}
+            for bit, rule in enumerate(self.rules):
+                if rule.needs is None:
+                    always |= 1 << bit
+                for ch in rule.needs or ():
+                    by_char[ch] = by_char.get(ch, 0) | 1 << bit
+            index = self._sets[None] = (always, by_char)
+        mask, by_char = index
+        for ch in set(text):
+            mask |= by_char.get(ch, 0)
+        return [rule for bit, rule in enumerate(self.rules) if mask >> bit & 1]
 
     def word_set(self, name: str) -> frozenset[str]:
         """A lexicon as a set, made once (the engines test words against it per sentence)."""
