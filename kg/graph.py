@@ -6,6 +6,7 @@ from (NIF offsets into the original file), and the id of the rule that made it.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
@@ -13,8 +14,12 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from . import gazetteer
 from .iris import area_iri, document_iri, entity_iri, indicator_iri, span_iri, statement_iri
 from .model import Entity, Extraction
-from .namespace import ITSRDF, KG, NIF, bind_prefixes
+from .namespace import ITSRDF, KG, NIF, CachedTerms, bind_prefixes
 from .numbers import normalize
+
+# the writer names a few terms per mention, a hundred thousand times a province
+DCTERMS, ITSRDF, KG, NIF, PROV, RDF, RDFS, SKOS, XSD = map(
+    CachedTerms, (DCTERMS, ITSRDF, KG, NIF, PROV, RDF, RDFS, SKOS, XSD))
 
 
 def new_graph() -> Graph:
@@ -89,12 +94,12 @@ def extraction_triples(ex: Extraction) -> list[tuple]:
             written.add(node)
             graph.add((node, RDF.type, NIF.Sentence))
             graph.add((node, NIF.anchorOf, Literal(s.text, lang="zh")))
-            graph.add((node, NIF.beginIndex, Literal(begin)))
-            graph.add((node, NIF.endIndex, Literal(end)))
+            graph.add((node, NIF.beginIndex, _integer(begin)))
+            graph.add((node, NIF.endIndex, _integer(end)))
             graph.add((node, NIF.referenceContext, doc_iri))
             graph.add((node, KG.part, Literal(s.part)))
             if s.year:
-                graph.add((node, KG.year, Literal(s.year)))
+                graph.add((node, KG.year, _integer(s.year)))
         return node
 
     info = ex.info
@@ -134,8 +139,8 @@ def extraction_triples(ex: Extraction) -> list[tuple]:
             mention = span_iri(doc.doc_id, begin, end)
             graph.add((mention, RDF.type, NIF.Phrase))
             graph.add((mention, NIF.anchorOf, Literal(m.text, lang="zh")))
-            graph.add((mention, NIF.beginIndex, Literal(begin)))
-            graph.add((mention, NIF.endIndex, Literal(end)))
+            graph.add((mention, NIF.beginIndex, _integer(begin)))
+            graph.add((mention, NIF.endIndex, _integer(end)))
             graph.add((mention, NIF.referenceContext, doc_iri))
             graph.add((mention, NIF.sentence, sent))
             graph.add((mention, ITSRDF.taIdentRef, node))
@@ -173,7 +178,7 @@ def extraction_triples(ex: Extraction) -> list[tuple]:
         if ind.unit:
             graph.add((node, KG.unit, Literal(ind.unit)))
         if ind.year:
-            graph.add((node, KG.year, Literal(ind.year)))
+            graph.add((node, KG.year, _integer(ind.year)))
         if ind.growth_pct is not None:
             graph.add((node, KG.growthPct, _decimal(ind.growth_pct)))
         graph.add((node, KG.kind, KG[ind.kind]))
@@ -185,6 +190,12 @@ def extraction_triples(ex: Extraction) -> list[tuple]:
         graph.add((node, PROV.wasDerivedFrom, sentence_iri(ind.sentence)))
         graph.add((node, KG.rule, Literal(ind.rule)))
     return graph
+
+
+@lru_cache(maxsize=1 << 16)
+def _integer(n: int) -> Literal:
+    """An offset or a year (the same numbers, report after report): rdflib makes an int's Literal slowly."""
+    return Literal(int(n))
 
 
 def _decimal(value: Decimal) -> Literal:

@@ -54,32 +54,18 @@ import networkx as nx
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib import namespace as _rdflib_namespaces
 
+from .namespace import CachedTerms
+
 __all__ = ["render_html", "page_data", "build_nx", "headline_indicators", "view",
            "ENTITY_STYLE", "RELATION_ZH"]
 
 
 
-class _Terms:
-    """A namespace whose terms are made once: rdflib makes a new URIRef at
-    every ``NS.term``, and the page looks terms up hundreds of thousands of times."""
-
-    def __init__(self, namespace):
-        self._namespace = namespace
-
-    def __getattr__(self, name: str) -> URIRef:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        term = self._namespace[name]
-        setattr(self, name, term)
-        return term
-
-    __getitem__ = __getattr__
-
-
-KG = _Terms(Namespace("https://w3id.org/govkg/ontology#"))
-NIF = _Terms(Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"))
-ITSRDF = _Terms(Namespace("http://www.w3.org/2005/11/its/rdf#"))
-DCTERMS, PROV, RDF, RDFS, SKOS = (_Terms(getattr(_rdflib_namespaces, name))
+# the page looks terms up hundreds of thousands of times: each is made once
+KG = CachedTerms(Namespace("https://w3id.org/govkg/ontology#"))
+NIF = CachedTerms(Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"))
+ITSRDF = CachedTerms(Namespace("http://www.w3.org/2005/11/its/rdf#"))
+DCTERMS, PROV, RDF, RDFS, SKOS = (CachedTerms(getattr(_rdflib_namespaces, name))
                                   for name in ("DCTERMS", "PROV", "RDF", "RDFS", "SKOS"))
 
 VIS_VERSION = "9.1.2"

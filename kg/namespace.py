@@ -124,6 +124,26 @@ RELATION_PROPERTIES: tuple[URIRef, ...] = (
 )
 
 
+class CachedTerms:
+    """A namespace whose terms are each made once: rdflib makes a new URIRef
+    at every ``NS.term`` (a closed namespace checks the name too), and the
+    graph writer and the page look terms up hundreds of thousands of times.
+    A name the namespace refuses is refused here too."""
+
+    def __init__(self, namespace):
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        term = getattr(self._namespace, name)
+        setattr(self, name, term)
+        return term
+
+    def __getitem__(self, name: str) -> URIRef:
+        return getattr(self, name)
+
+
 def bind_prefixes(graph: Graph) -> Graph:
     """Bind the project's prefixes on ``graph`` (replacing clashing bindings)."""
     for prefix, ns in (
@@ -152,4 +172,5 @@ __all__ = [
     "ENTITY_CLASSES",
     "RELATION_PROPERTIES",
     "bind_prefixes",
+    "CachedTerms",
 ]

@@ -16,12 +16,18 @@ _XSD_STRING = str(XSD.string)
 _XSD_DECIMAL = str(XSD.decimal)
 
 
+_DATATYPES: dict = {}          # rdflib datatype IRI -> oxigraph's
+
+
 def to_oxigraph(t) -> ox.NamedNode | ox.Literal:
     if isinstance(t, Literal):
         if t.language:
             return ox.Literal(str(t), language=t.language)
         if t.datatype is not None:
-            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
+            datatype = _DATATYPES.get(t.datatype)
+            if datatype is None:
+                datatype = _DATATYPES[t.datatype] = ox.NamedNode(str(t.datatype))
+            return ox.Literal(str(t), datatype=datatype)
         return ox.Literal(str(t))
     return ox.NamedNode(str(t))
 
