@@ -27,10 +27,14 @@ import os
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Dataset, Graph, Literal, URIRef, Variable
 
 from .errors import KgError
+
+if TYPE_CHECKING:
+    from .terms import ToRdflib
 
 #: Bumped whenever what the store holds changes: older caches become stale.
 LAYOUT = "kg-store 2"
@@ -316,8 +320,8 @@ class Update:
             self.triples += piece.count(b"\n")
             if self.memory is not None and self.triples > IN_MEMORY_TRIPLES:
                 self.memory = None            # too big to hold: the merge is read from the store
-            if self.memory is not None:
-                self.memory.bulk_load(piece, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+            if self.memory is not None:          # (in memory, load is twice as fast as bulk_load)
+                self.memory.load(piece, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
         if self.loader is not None:
             self.loader.add(iri, data)
         else:
@@ -338,6 +342,8 @@ class Update:
                 self.memory = None            # the merge holds other documents too
             self.kept = []
         if self.memory is not None:
+            if self.loader is not None:
+                self.loader.start()
             return self.memory.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
         self._finish()
         if len(self.store) > 2 * IN_MEMORY_TRIPLES:   # named graphs and their merge: each triple twice or more
@@ -373,57 +379,74 @@ class Update:
 class _BulkLoader:
     """Documents' graphs into an empty store: each triple into the document's
     named graph and into the merge (the default graph), as N-Quads, in
-    batches of about ``BATCH`` bytes (a bulk load per document costs a third
-    more; one for everything holds it all in memory)."""
+    batches of about ``BATCH`` bytes (a bulk load costs some 10 ms more than
+    its quads; one for everything holds it all in memory, several times over).
 
-    BATCH = 32 << 20
+    Without ``background`` a batch is loaded as soon as there is one. With
+    it, documents are held back until ``start()`` (the extraction is over:
+    its processes no longer need the cores) or until they pass ``HOLD``
+    bytes, and are loaded on a thread of its own, beside the page and the
+    Turtle (pyoxigraph lets go of Python's lock while it loads)."""
+
+    BATCH = 8 << 20
+    HOLD = 128 << 20
 
     def __init__(self, store, background: bool):
-        self.store, self.batch, self.size, self.error = store, [], 0, None
-        self.queue = self.thread = None
-        if background:
-            import queue
+        import queue
+        self.store, self.background = store, background
+        self.queue: queue.Queue = queue.Queue()
+        self.held, self.thread, self.error = 0, None, None
+
+    def add(self, iri: str, data: bytes | Path) -> None:
+        self.queue.put((iri, data))
+        self.held += 0 if isinstance(data, Path) else len(data)     # a spooled file holds no memory
+        if self.held > (self.HOLD if self.background else self.BATCH // 2):
+            self.start()
+
+    def start(self) -> None:
+        """Load what is queued, and with ``background`` what comes after too."""
+        self.held = 0
+        if not self.background:
+            self.queue.put(None)
+            self._run()
+        elif self.thread is None:
             import threading
-            self.queue = queue.Queue(maxsize=2)
             self.thread = threading.Thread(target=self._run, name="kg-store-load", daemon=True)
             self.thread.start()
 
-    def add(self, iri: str, data: bytes | Path) -> None:
-        # every line of pyoxigraph's N-Triples ends " .\n" (a literal's line breaks are escaped)
-        named = b" <" + iri.encode("utf-8") + b"> .\n"
-        for piece in _pieces(data):
-            self.batch += [piece.replace(b" .\n", named), piece]
-            self.size += 2 * len(piece)
-            if self.size >= self.BATCH:
-                self._send()
-
-    def _send(self) -> None:
-        data, self.batch, self.size = b"".join(self.batch), [], 0
-        if self.queue is not None:
-            self.queue.put(data)
-        else:
-            self._load(data)
-
-    def _load(self, data: bytes) -> None:
-        import pyoxigraph as ox
-        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
-
-    def _run(self) -> None:
-        while (data := self.queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self._load(data)
-                except BaseException as err:          # told by finish(), in the building thread
-                    self.error = err
-
     def finish(self) -> None:
-        if self.batch:
-            self._send()
+        self.start()
         if self.thread is not None:
             self.queue.put(None)
             self.thread.join()
             if self.error is not None:
                 raise self.error
+
+    def _run(self) -> None:
+        """Until the end of the queue: batches of N-Quads, loaded."""
+        batch, size = [], 0
+        while (item := self.queue.get()) is not None:
+            iri, data = item
+            # every line of pyoxigraph's N-Triples ends " .\n" (a literal's line breaks are escaped)
+            named = b" <" + iri.encode("utf-8") + b"> .\n"
+            for piece in _pieces(data):
+                batch += [piece.replace(b" .\n", named), piece]
+                size += 2 * len(piece)
+                if size >= self.BATCH:
+                    self._load(batch)
+                    batch, size = [], 0
+        self._load(batch)
+
+    def _load(self, batch: list[bytes]) -> None:
+        import pyoxigraph as ox
+        if not batch or self.error is not None:
+            return
+        try:
+            self.store.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS)
+        except BaseException as err:
+            if self.thread is None:
+                raise
+            self.error = err                   # told by finish(), in the building thread
 
 
 def triple_count(store) -> int:
@@ -608,131 +631,7 @@ def run(store, text: str, default_graph=None, named_graphs=None):
     return store.query(text, prefixes=prefixes(), **kwargs)
 
 
-class _Terms:
-    """pyoxigraph terms as rdflib terms, each converted once; lexical forms
-    are kept as the store gives them (as its SPARQL results would).
-
-    rdflib's Literal() checks and casts its value, several microseconds a
-    literal: a string (which has nothing to cast) and an integer or decimal
-    already in the form rdflib would give it are made directly, once a probe
-    shows that this makes the same Literal as Literal() does."""
-
-    def __init__(self):
-        import pyoxigraph as ox
-        from rdflib import BNode
-        self.ox, self.BNode = ox, BNode
-        self.cache: dict = {}
-        self.fast: dict = {}                  # language or datatype -> the probe passed
-        self.datatypes: dict = {}             # datatype IRI -> its URIRef
-
-    def __call__(self, t):
-        if t is None:
-            return None
-        found = self.cache.get(t)
-        if found is None:
-            ox = self.ox
-            if isinstance(t, ox.NamedNode):
-                found = self._iri(t.value)
-            elif isinstance(t, ox.Literal):
-                if t.language:
-                    found = self._string(t.value, t.language)
-                elif t.datatype.value == _XSD_STRING:
-                    found = self._string(t.value, None)
-                else:
-                    found = self._typed(t.value, t.datatype.value)
-            elif isinstance(t, ox.BlankNode):
-                found = self.BNode(t.value)
-            else:
-                raise KgError(f"The answer holds a term kg cannot show: {t}.")
-            self.cache[t] = found
-        return found
-
-    def _iri(self, value: str):
-        ok = self.fast.get("<>")
-        if ok is None:
-            ok = self.fast["<>"] = _same_iri(_made_iri("https://w3id.org/govkg/id/probe"),
-                                             URIRef("https://w3id.org/govkg/id/probe"))
-        return _made_iri(value) if ok else URIRef(value)    # the store's IRIs are valid ones
-
-    def _string(self, value: str, language):
-        ok = self.fast.get(language)
-        if ok is None:
-            ok = self.fast[language] = _same(_made_string("probe", language), Literal("probe", lang=language))
-        return _made_string(value, language) if ok else Literal(value, lang=language)
-
-    def _typed(self, value: str, datatype: str):
-        iri = self.datatypes.get(datatype)
-        if iri is None:
-            iri = self.datatypes[datatype] = URIRef(datatype)
-        cast = _NUMBERS.get(datatype)
-        if cast is None:
-            return Literal(value, datatype=iri)
-        ok = self.fast.get(datatype)
-        if ok is None:
-            ok = self.fast[datatype] = all(_same(_made_number(p, iri, cast(p)), Literal(p, datatype=iri))
-                                           for p in _PROBES[datatype])
-        if ok:
-            try:
-                number = cast(value)
-            except (ValueError, ArithmeticError):
-                number = None
-            if number is not None and _canonical(number) == value:
-                return _made_number(value, iri, number)
-        return Literal(value, datatype=iri)
-
-
-def _made_iri(value: str) -> URIRef:
-    return str.__new__(URIRef, value)
-
-
-def _same_iri(a, b) -> bool:
-    try:
-        return type(a) is type(b) and a == b and hash(a) == hash(b) and a.n3() == b.n3() and vars(a) == vars(b)
-    except TypeError:                         # no __dict__: nothing else to compare
-        return type(a) is type(b) and a == b and hash(a) == hash(b) and a.n3() == b.n3()
-
-
-def _made_string(value: str, language) -> Literal:
-    term = str.__new__(Literal, value)
-    term._language, term._datatype, term._value, term._ill_typed = language, None, value, None
-    return term
-
-
-def _made_number(value: str, datatype: URIRef, number) -> Literal:
-    term = str.__new__(Literal, value)
-    term._language, term._datatype, term._value, term._ill_typed = None, datatype, number, False
-    return term
-
-
-def _canonical(number) -> str | None:
-    """The lexical form rdflib gives an int or a finite Decimal."""
-    if isinstance(number, int):
-        return str(number)
-    return format(number, "f") if number.is_finite() else None
-
-
-def _same(a, b) -> bool:
-    try:
-        return (type(a) is type(b) and a == b and hash(a) == hash(b) and a.language == b.language
-                and a.datatype == b.datatype and a.value == b.value and a.ill_typed == b.ill_typed
-                and a.n3() == b.n3())
-    except Exception:
-        return False
-
-
-def _decimal(value: str):
-    from decimal import Decimal
-    return Decimal(value)
-
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
-_XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
-_NUMBERS = {_XSD_INTEGER: int, _XSD_DECIMAL: _decimal}
-_PROBES = {_XSD_INTEGER: ("0", "-5", "388"), _XSD_DECIMAL: ("11.3", "138", "-0.5", "0.05")}
-
-
-def to_result(answer, terms: _Terms | None = None):
+def to_result(answer, terms: ToRdflib | None = None):
     """A pyoxigraph answer as an rdflib Result (what kg's formatting takes)."""
     import pyoxigraph as ox
     from rdflib.query import Result
@@ -747,7 +646,8 @@ def to_result(answer, terms: _Terms | None = None):
         return result
     result = Result("SELECT")
     variables = [Variable(v.value) for v in answer.variables]
-    term = terms if terms is not None else _Terms()
+    from .terms import ToRdflib
+    term = terms if terms is not None else ToRdflib()
     known, rows = term.cache, []
     for solution in answer:
         row = {}
@@ -812,7 +712,8 @@ def query(graph_file: Path, text: str):
         check_query(text, allow_dataset=True)          # refusals, with rdflib's messages
     store = reader(graph_file)
     plan = order_plan(text)
-    terms = _Terms()
+    from .terms import ToRdflib
+    terms = ToRdflib()
     result = None
     if plan.text is not None:
         try:
