@@ -236,25 +236,32 @@ def write_outputs(graph, ntriples: bytes | None, out_dir: Path, html: bool = Tru
     from .export import turtle_from_ntriples, write_turtle_from_store
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    turtle, writer = None, None
-    if ntriples is None:
-        turtle = _staged(out_dir / "graph.ttl")
-        write_turtle_from_store(graph.store, turtle)
-    elif jobs > 1:
-        turtle = _staged(out_dir / "graph.ttl")
-        writer = _forked(_write_turtle, ntriples, turtle)
-    page = None
-    if html and ntriples is not None:
-        from .html import render_html
-        page = render_html(graph, title="kg").encode("utf-8")
-    del graph
-    if writer is not None:
-        writer.join()
-        if writer.exitcode != 0:
-            raise KgError(f"{out_dir / 'graph.ttl'}: the Turtle could not be written "
-                          f"(its process ended with code {writer.exitcode}).")
-    elif turtle is None:
-        turtle = turtle_from_ntriples(ntriples)
+    turtle, writer, page = None, None, None
+    try:
+        if ntriples is None:
+            turtle = _staged(out_dir / "graph.ttl")
+            write_turtle_from_store(graph.store, turtle)
+        elif jobs > 1:
+            turtle = _staged(out_dir / "graph.ttl")
+            writer = _forked(_write_turtle, ntriples, turtle)
+        if html and ntriples is not None:
+            from .html import render_html
+            page = render_html(graph, title="kg").encode("utf-8")
+        del graph
+        if writer is not None:
+            writer.join()
+            if writer.exitcode != 0:
+                raise KgError(f"{out_dir / 'graph.ttl'}: the Turtle could not be written "
+                              f"(its process ended with code {writer.exitcode}).")
+        elif turtle is None:
+            turtle = turtle_from_ntriples(ntriples)
+    except BaseException:
+        if writer is not None:
+            writer.kill()
+            writer.join()
+        if isinstance(turtle, Path):
+            turtle.unlink(missing_ok=True)    # no temporary file is left behind
+        raise
     contents = {"graph.ttl": turtle}
     if page is not None:
         contents["graph.html"] = page

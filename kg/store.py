@@ -274,9 +274,10 @@ class Update:
         with Update(out_dir, rebuild=False, background=False) as update:
             for iri, ntriples in documents:
                 update.add(iri, ntriples)
-            view, ntriples = update.merge()   # the merge: a graph view, and N-Triples (None if huge)
-            ...                                # write the files
-        record(out_dir, turtle)                # the store is complete once the block is left
+            ntriples = update.merge_ntriples()   # the merge (None if too big to hold)
+            view = update.take_view()           # ... and a view of it, for the page
+            ...                                 # write the files
+        record(out_dir, turtle)                 # the store is complete once the block is left
 
     A store that does not stand for the folder's current graph.ttl (missing,
     stale, or of an older layout) is first rebuilt from that Turtle; with no

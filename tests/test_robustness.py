@@ -208,3 +208,21 @@ def test_two_reports_with_one_file_name_are_not_merged_into_one_document(tmp_pat
     assert result.documents == ["report"]
     assert len(result.failures) == 1 and "same file name" in result.failures[0]
     assert str(tmp_path / "b" / "report.txt") in result.failures[0]
+
+
+def test_a_build_that_fails_while_writing_leaves_the_old_files_and_no_temporary_one(tmp_path, monkeypatch):
+    """With -j 2 the Turtle is being written by another process when the page fails."""
+    from kg import html
+    from kg.build import build_graph
+    files = [SEED, sorted(CORPUS.glob("*.txt"))[0]]
+    out = tmp_path / "out"
+    build_graph(files, out, jobs=2)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the page could not be made")
+
+    monkeypatch.setattr(html, "render_html", broken)
+    with pytest.raises(RuntimeError):
+        build_graph(files, out, jobs=2, rebuild=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
