@@ -185,11 +185,14 @@ def queries(graph_file: Path, graph, runs: int, lines: list[str]) -> None:
     from kg import store
     from kg.query import PREFIXES, list_queries, resolve_query
     # a required name: the entity the corpus says most about (a heavy but real
-    # case: thousands of rows), and a typical one (the median of the entities
-    # by their sentences)
-    by_evidence = [str(row[Variable("l")]) for row in store.query(graph_file, """SELECT ?l (COUNT(?s) AS ?n) WHERE {
-        ?e rdfs:label ?l ; prov:wasDerivedFrom ?s } GROUP BY ?l ORDER BY DESC(?n) ?l""").bindings]
-    names = [by_evidence[0], by_evidence[len(by_evidence) // 2]]
+    # case: thousands of rows), and a typical one: of the areas the reports
+    # govern, the median by what the corpus says about them
+    busiest = store.query(graph_file, """SELECT ?l (COUNT(?s) AS ?n) WHERE {
+        ?e rdfs:label ?l ; prov:wasDerivedFrom ?s } GROUP BY ?l ORDER BY DESC(?n) ?l LIMIT 1""").bindings
+    areas = store.query(graph_file, """SELECT ?l (COUNT(?s) AS ?n) WHERE {
+        { SELECT DISTINCT ?e WHERE { ?d kg:area ?e } } ?e rdfs:label ?l ; prov:wasDerivedFrom ?s }
+        GROUP BY ?l ORDER BY DESC(?n) ?l""").bindings
+    names = [str(busiest[0][Variable("l")]), str(areas[len(areas) // 2][Variable("l")])]
     rows = []
     for name, params in _runs_of(list_queries(), names):
         text = resolve_query(name, params)
