@@ -76,7 +76,8 @@ class RuleSet:
     name: str
     lexicons: dict[str, tuple[str, ...]]
     rules: tuple[Rule, ...]
-    _sets: dict = field(default_factory=dict, compare=False, repr=False)   # made once, on first use
+    _sets: dict = field(default_factory=dict, compare=False, repr=False)    # word_set's, made on first use
+    _index: list = field(default_factory=list, compare=False, repr=False)   # applicable's, made on first use
 
     def lexicon(self, name: str) -> tuple[str, ...]:
         return self.lexicons[name]
@@ -85,16 +86,15 @@ class RuleSet:
         """The rules, in order, less those that cannot match ``text``: a rule
         whose every match needs one of a few characters the text lacks. (One
         look-up per character of the text, not one test per rule.)"""
-        index = self._sets.get(None)
-        if index is None:
+        if not self._index:
             always, by_char = 0, {}
             for bit, rule in enumerate(self.rules):
                 if rule.needs is None:
                     always |= 1 << bit
                 for ch in rule.needs or ():
                     by_char[ch] = by_char.get(ch, 0) | 1 << bit
-            index = self._sets[None] = (always, by_char)
-        mask, by_char = index
+            self._index.extend((always, by_char))
+        mask, by_char = self._index
         for ch in set(text):
             mask |= by_char.get(ch, 0)
         return [rule for bit, rule in enumerate(self.rules) if mask >> bit & 1]
@@ -130,7 +130,7 @@ def _required_in(sequence) -> frozenset[str] | None:
             found = frozenset(chr(arg))
         elif op is c.IN and all(kind is c.LITERAL for kind, _ in arg):
             found = frozenset(chr(v) for _, v in arg)
-        elif op is c.SUBPATTERN:
+        elif op is c.SUBPATTERN and not arg[1] & re.IGNORECASE:     # (?i:…) folds case
             found = _required_in(arg[-1])
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and arg[0] >= 1:
             found = _required_in(arg[2])

@@ -460,10 +460,11 @@ class StoreGraph:
     """One graph of a pyoxigraph store, read through the lookups of rdflib's
     Graph that kg's page makes (triples, subjects, objects, subject_objects).
 
-    The page of a whole province then needs no copy of the graph in memory:
-    rdflib's in-memory graph costs about 2 kB a triple, the store a few bytes.
-    Terms come back as rdflib terms; oxigraph keeps a decimal's value (138),
-    kg writes it with its point (138.0)."""
+    The page of a whole province then needs no rdflib Graph (about 2 kB a
+    triple; an oxigraph store, on disk or in memory, a few hundred bytes).
+    Only the properties the page asks for are kept, one dict each. Terms come
+    back as rdflib terms; oxigraph keeps a decimal's value (138), kg writes
+    it with its point (138.0)."""
 
     def __init__(self, store, graph_name=None):
         import pyoxigraph as ox

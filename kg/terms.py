@@ -13,8 +13,6 @@ from rdflib.namespace import XSD
 from .errors import KgError
 
 _XSD_STRING = str(XSD.string)
-
-
 _DATATYPES: dict = {}          # rdflib datatype IRI -> oxigraph's
 
 

@@ -93,6 +93,7 @@ def test_characters_every_match_needs():
     assert needs("A?B*[^x]{2}") is None                         # nothing a match cannot skip
     assert needs("(?:项目)+") == "项"
     assert needs("(?i)abc") is None                             # case folding: no shortcut
+    assert needs("x?(?i:abc)") is None
     assert needs("工程|(?:项目)?") is None                      # a branch that needs nothing
 
 
