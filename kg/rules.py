@@ -293,6 +293,6 @@ def load_rules(name: str) -> RuleSet:
         words = (_WordFinder([lexicons[name] for name in _MACRO.findall(raw["pattern"])])
                  if _LEXICONS_ONLY.fullmatch(raw["pattern"]) else None)
         rules.append(Rule(rule_id, compiled, int(raw.get("priority", 0)), raw["example"], result,
-                          required_chars(compiled), words))
+                          None if words else required_chars(compiled), words))
     rules.sort(key=lambda r: (-r.priority, r.id))
     return RuleSet(name, lexicons, tuple(rules))
