@@ -163,7 +163,8 @@ def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_
         with store.Update(out_dir, rebuild=rebuild, background=jobs > 1) as update:
             documents, failures = _extracted(files, jobs, Path(spool), update.add)
             ntriples = update.merge_ntriples()
-            written = write_outputs(update.take_view(), ntriples, out_dir, html=html, jobs=jobs)
+            written = write_outputs(update.take_view(), ntriples, out_dir, html=html, jobs=jobs,
+                                    meanwhile=update.start_loading)
         store.record(out_dir, out_dir / store.GRAPH_FILE)
         result = _finish(documents, failures, started, ntriples, written)
         if ntriples is None:
@@ -226,13 +227,15 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_outputs(graph, ntriples: bytes | None, out_dir: Path, html: bool = True, jobs: int = 1) -> list[Path]:
+def write_outputs(graph, ntriples: bytes | None, out_dir: Path, html: bool = True, jobs: int = 1,
+                  meanwhile=None) -> list[Path]:
     """Write every file to a temporary name first, then move each into place.
     ``graph`` is a view of the merged graph, let go of once the page is made
     (the caller keeps no other reference: it may be large); ``ntriples`` the
     same graph as N-Triples (None: too big to hold; its Turtle is then
     streamed from the store). With ``jobs`` > 1, a forked process writes
-    the Turtle while this one writes the page."""
+    the Turtle while this one writes the page. ``meanwhile()`` is called
+    before the page is made, after the fork (it may start a thread)."""
     from .export import turtle_from_ntriples, write_turtle_from_store
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -244,6 +247,8 @@ def write_outputs(graph, ntriples: bytes | None, out_dir: Path, html: bool = Tru
         elif jobs > 1:
             turtle = _staged(out_dir / "graph.ttl")
             writer = _forked(_write_turtle, ntriples, turtle)
+        if meanwhile is not None:
+            meanwhile()
         if html and ntriples is not None:
             from .html import render_html
             page = render_html(graph, title="kg").encode("utf-8")

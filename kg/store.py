@@ -276,7 +276,7 @@ class Update:
                 update.add(iri, ntriples)
             ntriples = update.merge_ntriples()   # the merge (None if too big to hold)
             view = update.take_view()           # ... and a view of it, for the page
-            ...                                 # write the files
+            update.start_loading()              # (after any fork) ... write the files
         record(out_dir, turtle)                 # the store is complete once the block is left
 
     A store that does not stand for the folder's current graph.ttl (missing,
@@ -343,13 +343,18 @@ class Update:
                 self.memory = None            # the merge holds other documents too
             self.kept = []
         if self.memory is not None:
-            if self.loader is not None:
-                self.loader.start()
             return self.memory.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
         self._finish()
         if len(self.store) > 2 * IN_MEMORY_TRIPLES:   # named graphs and their merge: each triple twice or more
             return None
         return self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+
+    def start_loading(self) -> None:
+        """Fill the store with what is held back (with ``background``, from
+        now on, beside whatever comes next). Call it after any fork: a
+        process forked while a thread runs may inherit a lock held."""
+        if self.loader is not None:
+            self.loader.start()
 
     def take_view(self) -> StoreGraph:
         """A read view of the merged graph (after merge_ntriples). The view
