@@ -51,22 +51,17 @@ from functools import lru_cache
 from pathlib import Path
 
 import networkx as nx
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib import namespace as _rdflib_namespaces
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from .namespace import CachedTerms
+from .namespace import ITSRDF, KG, NIF, CachedTerms
 
 __all__ = ["render_html", "page_data", "build_nx", "headline_indicators", "view",
            "ENTITY_STYLE", "RELATION_ZH"]
 
-
-
 # the page looks terms up hundreds of thousands of times: each is made once
-KG = CachedTerms(Namespace("https://w3id.org/govkg/ontology#"))
-NIF = CachedTerms(Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"))
-ITSRDF = CachedTerms(Namespace("http://www.w3.org/2005/11/its/rdf#"))
-DCTERMS, PROV, RDF, RDFS, SKOS = (CachedTerms(getattr(_rdflib_namespaces, name))
-                                  for name in ("DCTERMS", "PROV", "RDF", "RDFS", "SKOS"))
+DCTERMS, ITSRDF, KG, NIF, PROV, RDF, RDFS, SKOS = map(
+    CachedTerms, (DCTERMS, ITSRDF, KG, NIF, PROV, RDF, RDFS, SKOS))
 
 VIS_VERSION = "9.1.2"
 

@@ -317,12 +317,13 @@ class Update:
     def add(self, iri: str, data: bytes | Path) -> None:
         """A document's graph, as N-Triples (bytes, or a file of them)."""
         import pyoxigraph as ox
-        for piece in _pieces(data):
+        for piece in _pieces(data) if self.memory is not None else ():
             self.triples += piece.count(b"\n")
-            if self.memory is not None and self.triples > IN_MEMORY_TRIPLES:
+            if self.triples > IN_MEMORY_TRIPLES:
                 self.memory = None            # too big to hold: the merge is read from the store
-            if self.memory is not None:          # (in memory, load is twice as fast as bulk_load)
-                self.memory.load(piece, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+                break
+            # in memory, load is twice as fast as bulk_load
+            self.memory.load(piece, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
         if self.loader is not None:
             self.loader.add(iri, data)
         else:
