@@ -262,6 +262,11 @@ def _pieces(data: bytes | Path, size: int = 32 << 20):
             yield piece + fh.readline()
 
 
+#: A store given this many bulk loads or more is compacted afterwards (see
+#: _BulkLoader.finish); fewer leave few files, and a compaction costs some
+#: 0.15 s even for one report.
+COMPACT_AFTER = 4
+
 #: A merge of more triples than this is not copied out of the store to be sorted
 #: (sorting holds it several times over: 600k triples, some 130 reports, peak near 1 GB):
 #: its Turtle is streamed from the store (export.write_turtle_from_store).
@@ -341,6 +346,8 @@ class Update:
             else:
                 for iri, data in sorted(self.kept):
                     _replace(self.store, iri, data)
+                if 2 * len(self.kept) >= COMPACT_AFTER:    # two bulk loads each
+                    self.store.optimize()
                 self.memory = None            # the merge holds other documents too
             self.kept = []
         if self.memory is not None:
@@ -403,6 +410,7 @@ class _BulkLoader:
         self.store, self.background = store, background
         self.queue: queue.Queue = queue.Queue()
         self.held, self.thread, self.error = 0, None, None
+        self.loads = 0
 
     def add(self, iri: str, data: bytes | Path) -> None:
         self.queue.put((iri, data))
@@ -422,12 +430,17 @@ class _BulkLoader:
             self.thread.start()
 
     def finish(self) -> None:
+        """Load the rest, and compact the store if it took several loads: each
+        bulk load leaves files of its own, and compacted, queries on the whole
+        corpus ran two to three times faster (for 2.5 s of work)."""
         self.start()
-        if self.thread is not None:
-            self.queue.put(None)
-            self.thread.join()
-            if self.error is not None:
-                raise self.error
+        if self.thread is None:
+            self._compact()
+            return
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
     def _run(self) -> None:
         """Until the end of the queue: batches of N-Quads, loaded."""
@@ -443,13 +456,25 @@ class _BulkLoader:
                     self._load(batch)
                     batch, size = [], 0
         self._load(batch)
+        if self.thread is not None:
+            self._guarded(self._compact)          # the last of the thread's work (see finish)
 
     def _load(self, batch: list[bytes]) -> None:
         import pyoxigraph as ox
-        if not batch or self.error is not None:
+        if batch:
+            self.loads += 1
+            self._guarded(lambda: self.store.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS))
+
+    def _compact(self) -> None:
+        if self.loads >= COMPACT_AFTER:
+            self.store.optimize()
+
+    def _guarded(self, step) -> None:
+        """Run a step unless one failed; on the thread, keep its error for finish()."""
+        if self.error is not None:
             return
         try:
-            self.store.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS)
+            step()
         except BaseException as err:
             if self.thread is None:
                 raise

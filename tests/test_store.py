@@ -8,6 +8,7 @@ from rdflib import Dataset, URIRef, Variable
 
 from kg.build import build_graph
 from kg.cli import cli
+from kg.query import resolve_query
 from kg.store import query, store_dir
 
 from conftest import CORPUS, SEED
@@ -183,3 +184,28 @@ def test_built_in_one_go_or_report_by_report_the_files_and_store_agree(tmp_path)
     assert (tmp_path / "steps" / "graph.ttl").read_bytes() == once
     assert (tmp_path / "steps" / "graph.html").read_bytes() == (tmp_path / "once" / "graph.html").read_bytes()
     assert len(_graphs(tmp_path / "steps")) == 2
+
+
+def test_a_store_loaded_in_many_batches_is_compacted_and_answers_the_same(tmp_path, monkeypatch):
+    """Each bulk load leaves table files of its own (queries then read them
+    all); a store that took several is compacted, and answers as before."""
+    from kg import store
+    reports = [SEED, CORPUS / "10_gaoyangxian_2018.txt"]
+    build_graph(reports, tmp_path / "whole", html=False)
+    monkeypatch.setattr(store._BulkLoader, "BATCH", 1 << 16)    # a load per report
+    monkeypatch.setattr(store, "COMPACT_AFTER", 2)
+    files = []                                   # table files before and after compacting
+    compact = store._BulkLoader._compact
+
+    def counted(self):
+        tables = lambda: len(list(store_dir(tmp_path / "batched").glob("*.sst")))
+        files.append((self.loads, tables()))
+        compact(self)
+        files.append((self.loads, tables()))
+    monkeypatch.setattr(store._BulkLoader, "_compact", counted)
+    build_graph(reports, tmp_path / "batched", html=False, jobs=2)
+    (loads, before), (_, after) = files
+    assert loads == 2 and after < before
+    for name in ("types", "projects-by-status", "headline-indicators"):
+        rows = [query(tmp_path / out / "graph.ttl", resolve_query(name)).bindings for out in ("whole", "batched")]
+        assert rows[0] and rows[0] == rows[1], name
