@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class RuleError(ValueError):
 @dataclass(frozen=True)
 class Rule:
     id: str
-    pattern: re.Pattern
+    written: str                   # the pattern as the rule file gives it, {LEXICON}s and all
     priority: int
     example: str
     result: dict[str, Any] = field(default_factory=dict)
@@ -54,6 +54,17 @@ class Rule:
     needs: frozenset[str] | None = field(default=None, compare=False, repr=False)
     #: a faster finder of the same matches, for a pattern made only of lexicons
     words: _WordFinder | None = field(default=None, compare=False, repr=False)
+    lexicons: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    compiled: re.Pattern | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def pattern(self) -> re.Pattern:
+        """The compiled regex. A lexicon-only pattern's (the gazetteer's: a
+        tenth of a second to expand and compile) is made only if asked for:
+        its words finder does the matching."""
+        if self.compiled is not None:
+            return self.compiled
+        return re.compile(expand(self.written, self.lexicons, self.id))
 
     def finditer(self, text: str):
         """The pattern's matches; a sentence without any of the characters a
@@ -107,18 +118,29 @@ class RuleSet:
         return found
 
 
-def required_chars(pattern: re.Pattern) -> frozenset[str] | None:
-    """Characters one of which every match of ``pattern`` contains, read off
-    its parse: an element the match cannot skip (a literal, a small class, a
-    group or alternation of such, a repeat of at least one) gives one; of
-    several, the smallest set. None when no element qualifies."""
-    if pattern.flags & re.IGNORECASE:
-        return None
+def required_chars(pattern: str) -> frozenset[str] | None:
+    """Characters one of which every match of ``pattern`` (a regex) contains,
+    read off its parse: an element the match cannot skip (a literal, a small
+    class, a group or alternation of such, a repeat of at least one) gives
+    one; of several, the smallest set. None when no element qualifies."""
     try:
         from re import _parser
-        return _required_in(list(_parser.parse(pattern.pattern)))
+        parsed = _parser.parse(pattern)
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        return _required_in(list(parsed))
     except Exception:          # a private module; without it, no shortcut
         return None
+
+
+def _stand_in(words: tuple[str, ...]) -> str:
+    """What a lexicon's alternation needs, as one class: the first characters
+    of its words (the alternation, a trie of thousands of branches, gives
+    ``required_chars`` just these, and takes a long time to parse)."""
+    firsts = sorted({w[0] for w in words if w})
+    if not firsts:
+        return "(?!)" if not words else "(?:)"
+    return "(?:[" + "".join(map(re.escape, firsts)) + "])" + ("?" if "" in words else "")
 
 
 def _required_in(sequence) -> frozenset[str] | None:
@@ -244,12 +266,13 @@ def _trie_pattern(node: dict) -> str:
     return body
 
 
-def expand(pattern: str, lexicons: dict[str, tuple[str, ...]], where: str) -> str:
+def expand(pattern: str, lexicons: dict[str, tuple[str, ...]], where: str, lexicon=alternation) -> str:
+    """The pattern as a Python regex: each {NAME} as ``lexicon(words)``, \\p{Han} as a class."""
     def sub(match: re.Match) -> str:
         name = match.group(1)
         if name not in lexicons:
             raise RuleError(f"{where}: unknown lexicon {{{name}}}")
-        return alternation(lexicons[name])
+        return lexicon(lexicons[name])
     expanded = _MACRO.sub(sub, pattern)
     # inside a character class \p{Han} is a range; elsewhere it becomes a class
     expanded = expanded.replace(r"[^\p{Han}", f"[^{HAN}").replace(r"[\p{Han}", f"[{HAN}")
@@ -283,16 +306,26 @@ def load_rules(name: str) -> RuleSet:
         seen.add(rule_id)
         if not raw.get("active", True):
             continue
-        try:
-            compiled = re.compile(expand(raw["pattern"], lexicons, where))
-        except re.error as err:
-            raise RuleError(f"{where}: bad pattern: {err}") from None
-        if not compiled.search(raw["example"]):
+        written, compiled, needs = raw["pattern"], None, None
+        if _LEXICONS_ONLY.fullmatch(written):
+            names = _MACRO.findall(written)
+            for name in names:
+                if name not in lexicons:
+                    raise RuleError(f"{where}: unknown lexicon {{{name}}}")
+            words = _WordFinder([lexicons[name] for name in names])
+            found = any(words.finditer(raw["example"]))
+        else:
+            words = None
+            try:
+                compiled = re.compile(expand(written, lexicons, where))
+            except re.error as err:
+                raise RuleError(f"{where}: bad pattern: {err}") from None
+            found = compiled.search(raw["example"])
+            needs = required_chars(expand(written, lexicons, where, lexicon=_stand_in))
+        if not found:
             raise RuleError(f"{where}: pattern does not match its example")
         result = {k: v for k, v in raw.items() if k not in _RESERVED}
-        words = (_WordFinder([lexicons[name] for name in _MACRO.findall(raw["pattern"])])
-                 if _LEXICONS_ONLY.fullmatch(raw["pattern"]) else None)
-        rules.append(Rule(rule_id, compiled, int(raw.get("priority", 0)), raw["example"], result,
-                          None if words else required_chars(compiled), words))
+        rules.append(Rule(rule_id, written, int(raw.get("priority", 0)), raw["example"], result,
+                          needs, words, lexicons, compiled))
     rules.sort(key=lambda r: (-r.priority, r.id))
     return RuleSet(name, lexicons, tuple(rules))

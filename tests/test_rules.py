@@ -80,11 +80,10 @@ def test_the_fast_paths_find_what_each_pattern_finds(name):
 
 
 def test_characters_every_match_needs():
-    import re
     from kg.rules import required_chars
 
     def needs(pattern):
-        found = required_chars(re.compile(pattern))
+        found = required_chars(pattern)
         return "".join(sorted(found)) if found is not None else None
 
     assert needs("(?P<items>[^，。]{2,20})等(?P<head>村|社区)") == "等"
@@ -95,6 +94,17 @@ def test_characters_every_match_needs():
     assert needs("(?i)abc") is None                             # case folding: no shortcut
     assert needs("x?(?i:abc)") is None
     assert needs("工程|(?:项目)?") is None                      # a branch that needs nothing
+
+
+@pytest.mark.parametrize("name", RULE_FILES)
+def test_what_a_rule_needs_is_read_without_expanding_its_lexicons(name):
+    """Each {LEXICON} stands in as the class of its words' first characters:
+    the same characters as from the whole alternation, read in far less time."""
+    from kg.rules import expand, required_chars
+    rules = load_rules(name)
+    for rule in rules.rules:
+        if rule.words is None:
+            assert rule.needs == required_chars(expand(rule.written, rules.lexicons, rule.id)), rule.id
 
 
 def test_lexicon_only_rules_are_found_by_set_lookups():
