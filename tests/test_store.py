@@ -194,11 +194,13 @@ def test_a_store_loaded_in_many_batches_is_compacted_and_answers_the_same(tmp_pa
     build_graph(reports, tmp_path / "whole", html=False)
     monkeypatch.setattr(store._BulkLoader, "BATCH", 1 << 16)    # a load per report
     monkeypatch.setattr(store, "COMPACT_AFTER", 2)
-    files = []                                   # table files before and after compacting
+    files = []                                   # (loads, table files) before and after compacting
     compact = store._BulkLoader._compact
 
+    def tables() -> int:
+        return len(list(store_dir(tmp_path / "batched").glob("*.sst")))
+
     def counted(self):
-        tables = lambda: len(list(store_dir(tmp_path / "batched").glob("*.sst")))
         files.append((self.loads, tables()))
         compact(self)
         files.append((self.loads, tables()))
