@@ -179,8 +179,6 @@ def _label(g: Graph, node) -> str:
     return _pick_text(g.objects(node, RDFS.label)) or _local(node)
 
 
-
-
 class _Reader:
     """The parts of a graph the page shows, read once."""
 

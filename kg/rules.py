@@ -266,14 +266,15 @@ def _trie_pattern(node: dict) -> str:
     return body
 
 
+def _words(lexicons: dict[str, tuple[str, ...]], name: str, where: str) -> tuple[str, ...]:
+    if name not in lexicons:
+        raise RuleError(f"{where}: unknown lexicon {{{name}}}")
+    return lexicons[name]
+
+
 def expand(pattern: str, lexicons: dict[str, tuple[str, ...]], where: str, lexicon=alternation) -> str:
     """The pattern as a Python regex: each {NAME} as ``lexicon(words)``, \\p{Han} as a class."""
-    def sub(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in lexicons:
-            raise RuleError(f"{where}: unknown lexicon {{{name}}}")
-        return lexicon(lexicons[name])
-    expanded = _MACRO.sub(sub, pattern)
+    expanded = _MACRO.sub(lambda m: lexicon(_words(lexicons, m.group(1), where)), pattern)
     # inside a character class \p{Han} is a range; elsewhere it becomes a class
     expanded = expanded.replace(r"[^\p{Han}", f"[^{HAN}").replace(r"[\p{Han}", f"[{HAN}")
     return expanded.replace(r"\p{Han}", f"[{HAN}]")
@@ -308,11 +309,7 @@ def load_rules(name: str) -> RuleSet:
             continue
         written, compiled, needs = raw["pattern"], None, None
         if _LEXICONS_ONLY.fullmatch(written):
-            names = _MACRO.findall(written)
-            for name in names:
-                if name not in lexicons:
-                    raise RuleError(f"{where}: unknown lexicon {{{name}}}")
-            words = _WordFinder([lexicons[name] for name in names])
+            words = _WordFinder([_words(lexicons, name, where) for name in _MACRO.findall(written)])
             found = any(words.finditer(raw["example"]))
         else:
             words = None

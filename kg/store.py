@@ -263,9 +263,19 @@ def _pieces(data: bytes | Path, size: int = 32 << 20):
 
 
 #: A store given this many bulk loads or more is compacted afterwards (see
-#: _BulkLoader.finish); fewer leave few files, and a compaction costs some
-#: 0.15 s even for one report.
+#: compact); fewer leave few files, and a compaction costs some 0.15 s even
+#: for one report.
 COMPACT_AFTER = 4
+
+
+def compact(store, loads: int) -> None:
+    """Compact a store that took ``loads`` bulk loads, if that is several:
+    each leaves files of its own, which every look-up then reads; compacted,
+    queries on the whole corpus ran two to three times faster (for 2.5 s of
+    work)."""
+    if loads >= COMPACT_AFTER:
+        store.optimize()
+
 
 #: A merge of more triples than this is not copied out of the store to be sorted
 #: (sorting holds it several times over: 600k triples, some 130 reports, peak near 1 GB):
@@ -346,8 +356,7 @@ class Update:
             else:
                 for iri, data in sorted(self.kept):
                     _replace(self.store, iri, data)
-                if 2 * len(self.kept) >= COMPACT_AFTER:    # two bulk loads each
-                    self.store.optimize()
+                compact(self.store, 2 * len(self.kept))     # two bulk loads each
                 self.memory = None            # the merge holds other documents too
             self.kept = []
         if self.memory is not None:
@@ -430,9 +439,7 @@ class _BulkLoader:
             self.thread.start()
 
     def finish(self) -> None:
-        """Load the rest, and compact the store if it took several loads: each
-        bulk load leaves files of its own, and compacted, queries on the whole
-        corpus ran two to three times faster (for 2.5 s of work)."""
+        """Load the rest, and compact the store (see compact)."""
         self.start()
         if self.thread is None:
             self._compact()
@@ -466,8 +473,7 @@ class _BulkLoader:
             self._guarded(lambda: self.store.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS))
 
     def _compact(self) -> None:
-        if self.loads >= COMPACT_AFTER:
-            self.store.optimize()
+        compact(self.store, self.loads)
 
     def _guarded(self, step) -> None:
         """Run a step unless one failed; on the thread, keep its error for finish()."""

@@ -43,6 +43,17 @@ def seed_graph(seed_build):
     return seed_build[0].graph
 
 
+def report_sentences(paths) -> list:
+    """The sentences of report files, as kg splits them."""
+    from kg.reader import read_document
+    from kg.structure import read_header, split_sentences
+    out = []
+    for path in paths:
+        document = read_document(path)
+        out += split_sentences(document, read_header(document))
+    return out
+
+
 def free_port() -> int:
     """A loopback port nobody listens on, for servers the tests start."""
     with socket.socket() as s:

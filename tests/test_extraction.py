@@ -7,7 +7,7 @@ import pytest
 
 from kg.rules import load_rules
 
-from conftest import CORPUS, SEED
+from conftest import CORPUS, SEED, report_sentences
 
 
 def _types(ex):
@@ -139,14 +139,10 @@ def test_kg_cuts_sentences_as_jieba_would_with_its_guess_for_unknown_words():
     runs no dictionary knows."""
     import jieba.posseg
     from kg import segment
-    from kg.reader import read_document
-    from kg.structure import read_header, split_sentences
     tagger = segment.initialize()
     reference = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
     reference.tokenizer, reference.word_tag_tab = tagger.tokenizer, tagger.word_tag_tab
     segment._guess_unknown_words(reference)
-    for path in [SEED, *sorted(CORPUS.glob("*.txt"))[:4]]:
-        document = read_document(path)
-        for sentence in split_sentences(document, read_header(document)):
-            assert ([(p.word, p.flag) for p in tagger.cut(sentence.text)]
-                    == [(p.word, p.flag) for p in reference.cut(sentence.text)]), sentence.text
+    for sentence in report_sentences([SEED, *sorted(CORPUS.glob("*.txt"))[:4]]):
+        assert ([(p.word, p.flag) for p in tagger.cut(sentence.text)]
+                == [(p.word, p.flag) for p in reference.cut(sentence.text)]), sentence.text

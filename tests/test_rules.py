@@ -56,23 +56,13 @@ def test_no_local_name_from_a_report_in_the_rules(gold):
     assert leaked == []
 
 
-def _sentences(paths) -> list[str]:
-    from kg.reader import read_document
-    from kg.structure import read_header, split_sentences
-    out = []
-    for path in paths:
-        document = read_document(path)
-        out += [s.text for s in split_sentences(document, read_header(document))]
-    return out
-
-
 @pytest.mark.parametrize("name", RULE_FILES)
 def test_the_fast_paths_find_what_each_pattern_finds(name):
     """A rule skips a sentence without the characters its matches need, and a
     lexicon-only pattern is matched by set look-ups: on real reports both must
     find exactly what the regex finds."""
-    from conftest import CORPUS, SEED
-    texts = _sentences([SEED, *sorted(CORPUS.glob("*.txt"))[:3]])
+    from conftest import CORPUS, SEED, report_sentences
+    texts = [s.text for s in report_sentences([SEED, *sorted(CORPUS.glob("*.txt"))[:3]])]
     for rule in load_rules(name).rules:
         for text in texts:
             fast = [(m.start(), m.end(), m.group(0)) for m in rule.finditer(text)]
