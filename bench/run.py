@@ -194,9 +194,11 @@ def queries(graph_file: Path, graph, runs: int, lines: list[str]) -> None:
         GROUP BY ?l ORDER BY DESC(?n) ?l""").bindings
     names = [str(busiest[0][Variable("l")]), str(areas[len(areas) // 2][Variable("l")])]
     rows = []
+    server, ask, started = _server(graph_file)
     for name, params in _runs_of(list_queries(), names):
         text = resolve_query(name, params)
         shown = name + "".join(f" {p}={v}" for p, v in params.items())
+        served = f"{1000 * median_of(runs, lambda: ask(text)):.0f}"
 
         def ours():
             t = time.perf_counter()
@@ -205,22 +207,58 @@ def queries(graph_file: Path, graph, runs: int, lines: list[str]) -> None:
 
         first = _seconds_within(lambda: store.query(graph_file, text), RDFLIB_LIMIT)
         if first is None:
-            rows.append([shown, f"> {RDFLIB_LIMIT * 1000:.0f} (stopped)", "", "", verdict(False)])
+            rows.append([shown, f"> {RDFLIB_LIMIT * 1000:.0f} (stopped)", "", "", verdict(False), served])
             continue
         kg_ms = 1000 * (first if first > 5 else median_of(runs, ours))
         first = _rdflib_seconds(graph, text, PREFIXES, RDFLIB_LIMIT)
         if first is None:
             rows.append([shown, f"{kg_ms:.0f}", f"> {RDFLIB_LIMIT * 1000:.0f} (stopped)",
-                         f"> {RDFLIB_LIMIT * 1000 / kg_ms:.0f}×", verdict(kg_ms <= 100)])
+                         f"> {RDFLIB_LIMIT * 1000 / kg_ms:.0f}×", verdict(kg_ms <= 100), served])
             continue
         more = [first] if first > 5 else [first] + [_rdflib_seconds(graph, text, PREFIXES, 60) or 60
                                                      for _ in range(2)]
         rd_ms = 1000 * statistics.median(more)
         rows.append([shown, f"{kg_ms:.0f}", f"{rd_ms:.0f}", f"{rd_ms / kg_ms:.0f}×",
-                     verdict(kg_ms <= 100 and rd_ms / kg_ms >= 10)])
+                     verdict(kg_ms <= 100 and rd_ms / kg_ms >= 10), served])
+    server.terminate()
+    server.wait()
     table("4. Named queries on the whole-corpus store (median ms; kg: `kg query`'s own path, "
-          "store opened, rows sorted and labelled)",
-          ["query", "kg store", "rdflib in memory", "kg faster by", "target ≤ 100 ms and ≥ 10×"], rows, lines)
+          "store opened, rows sorted and labelled; kg serve: a request over HTTP, CSV, "
+          f"the server ready {started:.1f} s after it was started)",
+          ["query", "kg store", "rdflib in memory", "kg faster by", "target ≤ 100 ms and ≥ 10×",
+           "kg serve"], rows, lines)
+
+
+def _server(graph_file: Path):
+    """`kg serve` on a graph, started as a user would; (process, ask(query), seconds to be ready)."""
+    import socket
+    import urllib.parse
+    import urllib.request
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/sparql"
+
+    def ask(query: str) -> float:
+        t = time.perf_counter()
+        request = urllib.request.Request(url, data=urllib.parse.urlencode({"query": query}).encode(),
+                                         headers={"Accept": "text/csv"})
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            answer.read()
+        return time.perf_counter() - t
+
+    t = time.perf_counter()
+    server = subprocess.Popen(KG + ["serve", "--graph", str(graph_file), "--port", str(port), "--timeout", "60"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            ask("ASK {}")
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit("kg serve did not start")
+            time.sleep(0.05)
+    return server, ask, time.perf_counter() - t
 
 
 def _runs_of(named_queries, names: list[str]):

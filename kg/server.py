@@ -8,17 +8,19 @@
 - Read-only: SPARQL Update (``LOAD`` included) and ``SERVICE`` are refused
   with 403 and one sentence, a malformed query with 400 and its line and
   column: the same checks as `kg query`.
-- Each query runs in a forked worker process that is killed at the time
-  limit, so a runaway query cannot hold the server; an answer that grows past
-  the size limit is stopped and refused with 413. Requests are served by
-  threads, many at once; at most ``workers`` queries run at a time, the
-  others wait their turn.
+- Queries run in forked worker processes, kept for the next query; one past
+  the time limit is killed, so a runaway query cannot hold the server; an
+  answer that grows past the size limit is stopped and refused with 413.
+  Requests are served by threads, many at once; at most ``workers`` queries
+  run at a time, the others wait their turn.
 - ``/`` serves the graph page; ``/query`` a page with the named queries as
   ready examples and results as a table.
 
-The graphs are copied from the embedded store (one named graph per document,
-their merge as the default graph) into memory, and copied again when the
-graph file changes (a new `kg build`).
+The graphs are read from the graph file's embedded store (one named graph per
+document, their merge as the default graph), which each query's worker opens
+read-only: the server copies nothing, whatever the graph's size. A new
+`kg build` is picked up when it ends; while it rewrites the store, the graph
+file it had not yet replaced is answered from, loaded into memory.
 """
 from __future__ import annotations
 
@@ -107,12 +109,22 @@ class _Capped:
         pass
 
 
-def _run(store, query: str, accept: str, dataset: tuple, limit: int, conn) -> None:
-    """In the worker process: run, serialize, send (status, media type, bytes)."""
+def _answer(store, query: str, accept: str, dataset: tuple, limit: int) -> tuple[int, str, bytes]:
+    """Run a query and serialize its answer: (status, media type, bytes). A
+    SELECT's ORDER BY is done by kg where it can, as in `kg query`."""
     import pyoxigraph as ox
-    from .store import run
+    from .query import order_plan
+    from .store import ordered_rows, run
     try:
-        answer = run(store, query, *dataset)
+        answer, plan = None, order_plan(query)
+        if plan.text is not None:
+            try:
+                found = ordered_rows(store, plan, *dataset)
+            except (SyntaxError, ValueError, OSError):
+                found = None                  # kg's rewriting: the query as written tells
+            answer = _in_order(*found) if found else None
+        if answer is None:
+            answer = run(store, query, *dataset)
         if isinstance(answer, ox.QueryTriples):
             media, fmt = _negotiate(accept, GRAPH_TYPES)
             fmt = getattr(ox.RdfFormat, fmt)
@@ -120,93 +132,213 @@ def _run(store, query: str, accept: str, dataset: tuple, limit: int, conn) -> No
             media, fmt = _negotiate(accept, RESULT_TYPES)
             fmt = getattr(ox.QueryResultsFormat, fmt)
         sink = _Capped(limit)
-        answer.serialize(sink, format=fmt)
-        conn.send((200, media, b"".join(sink.parts)))
+        if fmt == ox.QueryResultsFormat.CSV and isinstance(answer, ox.QuerySolutions):
+            _write_csv(answer, sink)
+        else:
+            answer.serialize(sink, format=fmt)
+        return 200, media, b"".join(sink.parts)
+    except SyntaxError as err:
+        return UNPARSED, TEXT, f"The query is not valid SPARQL: {str(err).strip().rstrip('.')}.\n".encode("utf-8")
     except _Capped.Full:
-        conn.send((413, TEXT, f"The answer is larger than {limit:,} bytes and was stopped; "
-                              f"add a LIMIT or ask for less.\n".encode("utf-8")))
+        return 413, TEXT, (f"The answer is larger than {limit:,} bytes and was stopped; "
+                           f"add a LIMIT or ask for less.\n").encode("utf-8")
     except Exception as err:  # a query that fails while running
         text = str(err).strip().rstrip(".") or type(err).__name__
-        conn.send((400, TEXT, f"The query failed while running: {text}.\n".encode("utf-8")))
-    finally:
-        conn.close()
+        return 400, TEXT, f"The query failed while running: {text}.\n".encode("utf-8")
+
+
+def _write_csv(answer, sink: _Capped) -> None:
+    """SPARQL 1.1 CSV results. pyoxigraph's own leaves an IRI with a comma
+    unquoted (kg's sentence IRIs end ``#char=125,289``), which splits it in two."""
+    import csv
+    import pyoxigraph as ox
+
+    class Text:
+        def write(self, text: str) -> int:
+            return sink.write(text.encode("utf-8"))
+
+    out = csv.writer(Text(), lineterminator="\r\n")
+    out.writerow([var.value for var in answer.variables])
+    for solution in answer:
+        out.writerow(["" if term is None else "_:" + term.value if isinstance(term, ox.BlankNode)
+                      else term.value if isinstance(term, (ox.NamedNode, ox.Literal)) else str(term)
+                      for term in solution])
+
+
+def _in_order(variables: list, rows: list):
+    """Rows kg has sorted, as an answer pyoxigraph serializes in their order: a
+    VALUES table on an empty store. None for a row VALUES cannot hold (a blank node)."""
+    import pyoxigraph as ox
+    if not variables:
+        return None
+    table = []
+    for row in rows:
+        if not all(term is None or isinstance(term, (ox.NamedNode, ox.Literal)) for term in row):
+            return None
+        table.append("(" + " ".join("UNDEF" if term is None else str(term) for term in row) + ")")
+    names = " ".join(f"?{var}" for var in variables)
+    return ox.Store().query(f"SELECT {names} WHERE {{ VALUES ({names}) {{ {' '.join(table)} }} }}")
+
+
+UNPARSED = 0            # _answer's status for a query the store could not parse (see Endpoint.answer)
+REWRITING = (503, TEXT, b"kg build is writing the graph's store just now; try again in a moment.\n")
+
+
+def _work(source, conn, server: int) -> None:
+    """A worker process: answers the queries it is sent, one at a time, from
+    ``source`` opened once (its caches stay warm from one query to the next).
+    It ends when the server lets go of it, or is gone."""
+    store = None
+    while True:
+        try:
+            while not conn.poll(1.0):
+                if os.getppid() != server:
+                    return
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if store is None:
+            store = source.open()
+        conn.send(REWRITING if store is None else _answer(store, *request))
+
+
+class _Worker:
+    """A forked process that answers queries from one source (see _work)."""
+
+    def __init__(self, fork, source):
+        self.source = source
+        self.conn, theirs = fork.Pipe()
+        self.process = fork.Process(target=_work, args=(source, theirs, os.getpid()), daemon=True)
+        self.process.start()
+        theirs.close()
+
+    def ask(self, request: tuple, limit: float) -> tuple[int, str, bytes] | None:
+        """The answer, or None past ``limit`` seconds (the worker is then stopped)."""
+        try:
+            self.conn.send(request)
+            if self.conn.poll(limit):
+                return self.conn.recv()
+        except (EOFError, OSError):
+            self.stop()
+            return 500, TEXT, b"The query worker stopped without an answer.\n"
+        self.stop()
+        return None
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
 
 
 class Endpoint:
-    """The graphs and the query runner; independent of HTTP so tests can call it."""
+    """The graphs and the query runner; independent of HTTP so tests can call it.
+
+    Queries run in worker processes, started as needed (at most ``workers``)
+    and kept for the next query while the graph is unchanged: a worker past
+    the time limit is killed, and one reading a graph a build has since
+    replaced is let go of."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._fork = multiprocessing.get_context("fork")
         self._slots = threading.BoundedSemaphore(settings.workers)
         self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._idle_lock = threading.Lock()
+        self._closed = False
         self._checked = 0.0
-        self._stamp, self.store = self._load()
-
-    def _file_stamp(self):
-        st = self.settings.graph.stat()
-        return st.st_mtime_ns, st.st_size, st.st_ino
+        self.source = self._load()
 
     def _load(self):
-        from .store import memory_copy
+        from .store import served
         if not self.settings.graph.is_file():
             raise KgError(f"{self.settings.graph}: no such graph file; run `kg build` first or pass --graph FILE.")
-        stamp = self._file_stamp()
-        return stamp, memory_copy(self.settings.graph)
+        return served(self.settings.graph)
 
     def current(self):
-        """The store, copied again if the graph file changed (checked at most once a second)."""
+        """What queries are answered from, looked up again if a build changed
+        the graph (checked at most once a second)."""
         now = time.monotonic()
         if now - self._checked < 1.0:
-            return self.store
+            return self.source
         with self._lock:
             if now - self._checked < 1.0:
-                return self.store
+                return self.source
             self._checked = now
             try:
-                if self._file_stamp() != self._stamp:
-                    self._stamp, self.store = self._load()
+                if self.source.changed():
+                    self.source = self._load()
             except (OSError, KgError):
                 pass                     # the file is being replaced, or unreadable: keep the old graphs
-            return self.store
+            return self.source
+
+    def _take(self, source) -> _Worker:
+        """An idle worker answering from ``source``, or a new one."""
+        with self._idle_lock:
+            stale = [w for w in self._idle if w.source is not source]
+            kept = [w for w in self._idle if w.source is source]
+            self._idle = kept[:-1]
+        for worker in stale:
+            worker.stop()
+        return kept[-1] if kept else _Worker(self._fork, source)
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._idle_lock:
+            if worker.source is self.source and not self._closed:
+                self._idle.append(worker)
+                return
+        worker.stop()
+
+    def close(self) -> None:
+        """Stop the idle workers (busy ones stop once their query is answered)."""
+        with self._idle_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
 
     def answer(self, query: str, accept: str = "", default_graphs=(), named_graphs=()) -> tuple[int, str, bytes]:
-        from .query import QueryRefused, check_query
-        try:
-            check_query(query, allow_dataset=True)
-        except QueryRefused as err:
-            return 403, TEXT, (str(err).rstrip(".") + ".\n").encode("utf-8")
-        except KgError as err:
-            return 400, TEXT, (str(err) + "\n").encode("utf-8")
-        store = self.current()
+        from .query import must_check_first
+        # rdflib's full check takes 50-250 ms for a named query: it runs first
+        # only where the store could be asked what kg refuses (as in `kg query`)
+        refused = _refusal_of(query) if must_check_first(query) else None
+        if refused is not None:
+            return refused
+        source = self.current()
         limit = self.settings.timeout
         if not self._slots.acquire(timeout=limit):
             return 503, TEXT, b"The server is busy with other queries; try again.\n"
         try:
-            receive, send = self._fork.Pipe(duplex=False)
-            worker = self._fork.Process(
-                target=_run, daemon=True,
-                args=(store, query, accept, (list(default_graphs), list(named_graphs)),
-                      self.settings.max_bytes, send))
-            worker.start()
-            send.close()
-            if not receive.poll(limit):
-                worker.kill()
-                worker.join()
+            worker = self._take(source)
+            reply = worker.ask((query, accept, (list(default_graphs), list(named_graphs)),
+                                self.settings.max_bytes), limit)
+            if reply is None:
                 return 503, TEXT, (f"The query ran past the time limit of {limit:g} s and was stopped; "
                                    f"ask for less, or start kg serve with a larger --timeout.\n").encode("utf-8")
-            try:
-                status, media, data = receive.recv()
-            except EOFError:
-                status, media, data = 500, TEXT, b"The query worker stopped without an answer.\n"
-            worker.join()
-            receive.close()
+            if worker.process.is_alive() and reply[0] != 500:
+                self._give_back(worker)
         finally:
             self._slots.release()
+        status, media, data = reply
+        if status == UNPARSED:                 # rdflib says where, if it can
+            return _refusal_of(query) or (400, TEXT, data)
         if status == 200 and (media.startswith("text/") or "json" in media or "xml" in media
                               or media == "application/n-triples"):
             media += "; charset=utf-8"
         return status, media, data
+
+
+def _refusal_of(query: str) -> tuple[int, str, bytes] | None:
+    """kg's check of a query: 403 for what kg refuses, 400 with the line and
+    column of a syntax error, None for a query that may run."""
+    from .query import QueryRefused, check_query
+    try:
+        check_query(query, allow_dataset=True)
+    except QueryRefused as err:
+        return 403, TEXT, (str(err).rstrip(".") + ".\n").encode("utf-8")
+    except KgError as err:
+        return 400, TEXT, (str(err) + "\n").encode("utf-8")
+    return None
 
 
 def _refusal(what: str) -> tuple[int, str, bytes]:
@@ -434,3 +566,4 @@ def serve(settings: Settings, host: str, port: int, say=print) -> None:
         pass
     finally:
         server.server_close()
+        server.RequestHandlerClass.endpoint.close()

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from rdflib import Graph
 
-from conftest import SEED, free_port
+from conftest import CORPUS, SEED, free_port
 
 VILLAGES = "SELECT ?l WHERE { ?e a kg:Village ; rdfs:label ?l } ORDER BY ?l"
 
@@ -127,3 +127,50 @@ def test_pages(endpoint):
     with urllib.request.urlopen(endpoint + "/query", timeout=10) as r:
         page = r.read().decode("utf-8")
     assert "headline-indicators" in page and "<script src" not in page
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))[1:]
+
+
+def test_a_named_query_comes_in_the_order_kg_query_gives(endpoint, seed_build):
+    # kg sorts the rows itself (the store's ORDER BY over expressions is slow)
+    from kg import store
+    from kg.query import resolve_query
+    text = resolve_query("entity", {"name": "西夏墅镇"})
+    status, _, answer = _get(endpoint, text, "text/csv")
+    expected = store.query(seed_build[1] / "graph.ttl", text)
+    assert status == 200 and len(expected.bindings) > 50
+    assert _csv_rows(answer) == [[str(row.get(v, "")) for v in expected.vars] for row in expected.bindings]
+
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def test_the_store_is_read_where_it_is_and_a_new_build_is_picked_up(tmp_path):
+    from kg.build import build_graph
+    from kg.server import Endpoint, Settings
+    out = tmp_path / "out"
+    first = build_graph([SEED], out, html=False)
+    endpoint = Endpoint(Settings(graph=out / "graph.ttl"))
+    try:
+        assert endpoint.source.folder is not None and endpoint.source.memory is None   # nothing copied
+        assert _csv_rows(endpoint.answer(COUNT, "text/csv")[2].decode()) == [[str(first.triples)]]
+        second = build_graph([CORPUS / "01_qingyuanqu_2023.txt"], out, html=False, rebuild=True)
+        time.sleep(1.1)                                   # the server looks at most once a second
+        assert _csv_rows(endpoint.answer(COUNT, "text/csv")[2].decode()) == [[str(second.triples)]]
+        assert second.triples != first.triples
+    finally:
+        endpoint.close()
+
+
+def test_while_a_build_writes_the_store_the_graph_file_is_answered_from(tmp_path):
+    from kg import store
+    from kg.build import build_graph
+    out = tmp_path / "out"
+    built = build_graph([SEED], out, html=False)
+    served = store.served(out / "graph.ttl")
+    with store.Update(out):                               # a build has begun: the store stands for nothing
+        assert served.changed() and served.open() is None
+        copy = store.served(out / "graph.ttl")
+        assert copy.folder is None and store.triple_count(copy.memory) == built.triples
