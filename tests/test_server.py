@@ -141,7 +141,10 @@ def test_a_named_query_comes_in_the_order_kg_query_gives(endpoint, seed_build):
     status, _, answer = _get(endpoint, text, "text/csv")
     expected = store.query(seed_build[1] / "graph.ttl", text)
     assert status == 200 and len(expected.bindings) > 50
-    assert _csv_rows(answer) == [[str(row.get(v, "")) for v in expected.vars] for row in expected.bindings]
+    rows = _csv_rows(answer)
+    assert rows == [[str(row.get(v, "")) for v in expected.vars] for row in expected.bindings]
+    # a sentence's IRI holds a comma (#char=125,289): quoted, it stays one cell
+    assert any(cell.rsplit("#char=", 1)[-1].count(",") == 1 for row in rows for cell in row if "#char=" in cell)
 
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
