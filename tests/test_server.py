@@ -159,10 +159,14 @@ def test_the_store_is_read_where_it_is_and_a_new_build_is_picked_up(tmp_path):
     try:
         assert endpoint.source.folder is not None and endpoint.source.memory is None   # nothing copied
         assert _csv_rows(endpoint.answer(COUNT, "text/csv")[2].decode()) == [[str(first.triples)]]
+        worker = endpoint._idle[0]
+        endpoint.answer(VILLAGES, "text/csv")
+        assert endpoint._idle == [worker] and worker.process.is_alive()     # kept for the next query
         second = build_graph([CORPUS / "01_qingyuanqu_2023.txt"], out, html=False, rebuild=True)
         time.sleep(1.1)                                   # the server looks at most once a second
         assert _csv_rows(endpoint.answer(COUNT, "text/csv")[2].decode()) == [[str(second.triples)]]
         assert second.triples != first.triples
+        assert not worker.process.is_alive()              # it read the old store: let go of
     finally:
         endpoint.close()
 
