@@ -17,7 +17,7 @@
   ready examples and results as a table.
 
 The graphs are read from the graph file's embedded store (one named graph per
-document, their merge as the default graph), which each query's worker opens
+document, their merge as the default graph), which each worker opens
 read-only: the server copies nothing, whatever the graph's size. A new
 `kg build` is picked up when it ends; while it rewrites the store, the graph
 file it had not yet replaced is answered from, loaded into memory.
