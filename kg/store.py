@@ -413,7 +413,7 @@ class _BulkLoader:
     Turtle (pyoxigraph lets go of Python's lock while it loads); ``finish()``,
     called once those are written, loads beside the thread until all is in
     (the cores are free by then, and so is the page's memory: at -j 2 the
-    corpus built some 10% faster)."""
+    corpus built some 5% faster)."""
 
     BATCH = 8 << 20
     HOLD = 128 << 20
