@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import queue
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,15 +93,32 @@ def _seen(path: Path) -> Path:
     return path.with_name(path.name + ".seen")
 
 
-def _seen_key(path: Path, graph_file: Path) -> str | None:
-    """The store's fingerprint and the graph file's size, time and inode: when
-    unchanged since the file was last hashed, it need not be read and hashed
-    again (tens of MB for a province: longer than the query itself)."""
+def _stamp(graph_file: Path) -> str | None:
+    """The graph file's time, size and inode (None if it cannot be read)."""
     try:
         st = graph_file.stat()
-        return f"{_marker(path).read_text(encoding='ascii').strip()} {st.st_size} {st.st_mtime_ns} {st.st_ino}"
+    except OSError:
+        return None
+    return f"{st.st_mtime_ns} {st.st_size} {st.st_ino}"
+
+
+def _seen_key(path: Path, graph_file: Path) -> str | None:
+    """The store's fingerprint and the graph file's stamp: when unchanged
+    since the file was last hashed, it need not be read and hashed again
+    (tens of MB for a province: longer than the query itself)."""
+    stamp = _stamp(graph_file)
+    try:
+        return f"{_marker(path).read_text(encoding='ascii').strip()} {stamp}" if stamp else None
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def _seen_is(path: Path, key: str | None) -> bool:
+    """Whether the store was last seen standing for the graph file of ``key``."""
+    try:
+        return key is not None and _seen(path).read_text(encoding="ascii") == key
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _remember_seen(path: Path, graph_file: Path) -> None:
@@ -419,8 +438,6 @@ class _BulkLoader:
     HOLD = 128 << 20
 
     def __init__(self, store, background: bool):
-        import queue
-        import threading
         self.store, self.background = store, background
         self.queue: queue.Queue = queue.Queue()
         self.held, self.thread, self.error = 0, None, None
@@ -440,7 +457,6 @@ class _BulkLoader:
         if not self.background:
             self._run(wait=False)
         elif self.thread is None:
-            import threading
             self.thread = threading.Thread(target=self._run, args=(True,), name="kg-store-load", daemon=True)
             self.thread.start()
 
@@ -463,7 +479,6 @@ class _BulkLoader:
 
     def _next_batch(self, wait: bool) -> list[bytes]:
         """The next batch of N-Quads cut from the queued documents; [] at the end."""
-        import queue
         with self.forming:
             batch, size = [], 0
             while size < self.BATCH:
@@ -497,7 +512,6 @@ class _BulkLoader:
 
     def _guarded(self, step) -> None:
         """Run a step unless one failed; on the loading thread, keep its error for finish()."""
-        import threading
         if self.error is not None:
             return
         try:
@@ -590,12 +604,8 @@ def open_store(graph_file: Path):
         raise KgError(f"{graph_file}: no such graph file; run `kg build` first or pass --graph FILE.")
     path = _location(graph_file)
     key = _seen_key(path, graph_file)
-    if key and path.is_dir():
-        try:
-            if _seen(path).read_text(encoding="ascii") == key:
-                return ox.Store.read_only(str(path))
-        except (OSError, UnicodeDecodeError):
-            pass
+    if path.is_dir() and _seen_is(path, key):
+        return ox.Store.read_only(str(path))
     data = graph_file.read_bytes()
     fmt = _rdf_format(graph_file.name)
     if _is_fresh(path, data):
@@ -649,29 +659,22 @@ class Served:
         return store if not self.changed() else None
 
 
-def _stamp(graph_file: Path) -> str | None:
-    try:
-        st = graph_file.stat()
-    except OSError:
-        return None
-    return f"{st.st_mtime_ns} {st.st_size} {st.st_ino}"
-
-
 def served(graph_file: Path) -> Served:
     """What `kg serve` answers from. The graph file's store, made fresh if it
     has to be, is answered from where it is: each worker process opens it
     read-only, once, so the server copies nothing, starts at once and stays
     small whatever the graph's size (a copy of the 97-report corpus in memory
     took 12-18 s to make and kept 440 MB, and answered the heavy named queries
-    no faster). Where the
-    store cannot be made fresh (a build is writing it, or its folder is
-    read-only), the graph is loaded into memory instead."""
+    no faster). Where the store cannot be made fresh (a build is writing it,
+    or its folder is read-only), the graph is loaded into memory instead."""
     graph_file = Path(graph_file)
     path = _location(graph_file)
     stamp = _stamp(graph_file)
     store = open_store(graph_file)
     key = _seen_key(path, graph_file)
-    if key is not None and _is_fresh(path, graph_file):    # else open_store gave a copy in memory
+    # fresh (its .seen says so, or, in a read-only folder, its hash): else
+    # open_store gave a copy in memory
+    if key is not None and (_seen_is(path, key) or _is_fresh(path, graph_file)):
         del store                            # let go of it: a build must be able to write it
         return Served(graph_file, key, folder=path)
     return Served(graph_file, stamp, memory=store)
@@ -821,12 +824,7 @@ def reader(graph_file: Path):
     if key is not None and kept is not None and kept[0] == key:
         _READERS[path] = kept                # the latest again
         return kept[1]
-    fresh = False
-    if key is not None:
-        try:
-            fresh = _seen(path).read_text(encoding="ascii") == key[0]
-        except (OSError, UnicodeDecodeError):
-            pass
+    fresh = key is not None and _seen_is(path, key[0])
     store = open_store(graph_file)
     if fresh and _reader_key(path, graph_file) == key:
         _READERS[path] = (key, store)        # open_store opened it read-only, as it was
