@@ -116,14 +116,13 @@ def _answer(store, query: str, accept: str, dataset: tuple, limit: int) -> tuple
     from .query import order_plan
     from .store import ordered_rows, run
     try:
-        answer, plan = None, order_plan(query)
+        found, answer, plan = None, None, order_plan(query)
         if plan.text is not None:
             try:
                 found = ordered_rows(store, plan, *dataset)
             except (SyntaxError, ValueError, OSError):
                 found = None                  # kg's rewriting: the query as written tells
-            answer = _in_order(*found) if found else None
-        if answer is None:
+        if found is None:
             answer = run(store, query, *dataset)
         if isinstance(answer, ox.QueryTriples):
             media, fmt = _negotiate(accept, GRAPH_TYPES)
@@ -132,9 +131,13 @@ def _answer(store, query: str, accept: str, dataset: tuple, limit: int) -> tuple
             media, fmt = _negotiate(accept, RESULT_TYPES)
             fmt = getattr(ox.QueryResultsFormat, fmt)
         sink = _Capped(limit)
-        if fmt == ox.QueryResultsFormat.CSV and isinstance(answer, ox.QuerySolutions):
-            _write_csv(answer, sink)
+        if fmt == ox.QueryResultsFormat.CSV and found is not None:
+            _write_csv([str(var) for var in found[0]], found[1], sink)   # kg's rows, as sorted
+        elif fmt == ox.QueryResultsFormat.CSV and isinstance(answer, ox.QuerySolutions):
+            _write_csv([var.value for var in answer.variables], answer, sink)
         else:
+            if found is not None:
+                answer = _in_order(*found) or run(store, query, *dataset)
             answer.serialize(sink, format=fmt)
         return 200, media, b"".join(sink.parts)
     except SyntaxError as err:
@@ -147,9 +150,11 @@ def _answer(store, query: str, accept: str, dataset: tuple, limit: int) -> tuple
         return 400, TEXT, f"The query failed while running: {text}.\n".encode("utf-8")
 
 
-def _write_csv(answer, sink: _Capped) -> None:
-    """SPARQL 1.1 CSV results. pyoxigraph's own leaves an IRI with a comma
-    unquoted (kg's sentence IRIs end ``#char=125,289``), which splits it in two."""
+def _write_csv(variables: list[str], rows, sink: _Capped) -> None:
+    """SPARQL 1.1 CSV results: a header of ``variables``, then ``rows`` (of
+    pyoxigraph terms, None where unbound). pyoxigraph's own CSV leaves an IRI
+    with a comma unquoted (kg's sentence IRIs end ``#char=125,289``), which
+    splits it in two."""
     import csv
     import pyoxigraph as ox
 
@@ -158,8 +163,8 @@ def _write_csv(answer, sink: _Capped) -> None:
             return sink.write(text.encode("utf-8"))
 
     out = csv.writer(Text(), lineterminator="\r\n")
-    out.writerow([var.value for var in answer.variables])
-    for solution in answer:
+    out.writerow(variables)
+    for solution in rows:
         out.writerow(["" if term is None else "_:" + term.value if isinstance(term, ox.BlankNode)
                       else term.value if isinstance(term, (ox.NamedNode, ox.Literal)) else str(term)
                       for term in solution])
