@@ -166,7 +166,10 @@ def extraction_triples(ex: Extraction) -> list[tuple]:
         key = [ind.subject[1], ind.metric, str(ind.year or "none"), ind.kind]
         node = indicator_iri(doc.doc_id, *key)
         if node in used:
-            node = indicator_iri(doc.doc_id, *key, f"{ind.value}{ind.unit or ''}")
+            # told apart by its figure: 80.57亿元, or a growth alone 6.5%
+            figure = (f"{ind.value}{ind.unit or ''}" if ind.value is not None
+                      else f"{ind.growth_pct}%" if ind.growth_pct is not None else "")
+            node = indicator_iri(doc.doc_id, *key, figure) if figure else node
         if node in used:
             node = indicator_iri(doc.doc_id, *key, str(doc.original_span(ind.start, ind.end)[0]))
         used.add(node)

@@ -210,7 +210,17 @@ def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
                 if text.endswith(w):
                     text, changed = text[: -len(w)], True
                     break
+            since = _since_pattern().search(text)
+            if since and since.start() > 0:
+                text, changed = text[: since.start()], True
     return text.strip()
+
+
+@cache
+def _since_pattern() -> re.Pattern:
+    """The start of 由A增长到B left at a metric's end: 居民储蓄存款余额由2012年(的) / 从“十二五”末(的)."""
+    cues = "|".join(map(re.escape, _lex("FROM_CUE")))
+    return re.compile(rf"(?:{cues})(?:\d{{4}}年(?:底|末)?|[\u4e00-\u9fff]{{1,6}}末)?的?$")
 
 
 def _clause_start(text: str, pos: int) -> int:
@@ -391,9 +401,21 @@ def _split_metric(metric: str, n: int) -> list[str] | None:
     return None
 
 
-def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str,
+def _only_separators(text: str) -> bool:
+    """Whether ``text``, after a number (and any 以上, 左右 …), only separates clauses."""
+    for word in _lex("APPROX_AFTER"):
+        if text.startswith(word):
+            text = text[len(word):]
+            break
+    return all(ch in _lex("SAME_MEASURE_SEP") or ch.isspace() for ch in text)
+
+
+def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metrics: tuple[str, ...],
                     prev_follow: bool) -> tuple[list[Indicator], bool]:
+    """The indicators of one match; ``prev_end`` and ``prev_metrics``: where
+    the sentence's previous match ended and its indicators' metrics."""
     text, sent = ctx.sentence.text, ctx.sentence
+    prev_metric = prev_metrics[-1] if prev_metrics else ""
     num_start = hit.start
     clause = _clause_start(text, num_start)
     lo = max(clause, prev_end)
@@ -450,6 +472,12 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str,
     per_metric = [metric]
     if n == 1 and shared:
         per_metric = _split_metric(metric, len(re.split("|".join(map(re.escape, _lex("METRIC_SEP"))), metric))) or [metric]
+    if (not metric or lead.startswith(_lex("CHANGE_TO"))) and prev_metrics \
+            and _only_separators(text[prev_end:metric_lo]):
+        # …5.94，同比下降13.16% / 由66.1亿元增长到77.2亿元: the previous number's measure(s)
+        metrics = (list(prev_metrics) if len(prev_metrics) == n
+                   else _split_metric(prev_metric, n) or [prev_metric] * n)
+        per_metric = [metrics[0]]
     # subjects
     if subjects and len(subjects) == n:
         subj_keys = [_key(m, ctx.area) for m in subjects]
@@ -464,6 +492,8 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metric: str,
     for item, met, subj in zip(hit.items, metrics, subj_keys):
         s, e = item.span
         for name in (per_metric if n == 1 else [met]):
+            if not name:
+                continue                  # what is measured is not said: no indicator
             out.append(Indicator(
                 subject=subj, metric=name, value=item.value, unit=item.unit, year=year,
                 growth_pct=item.growth, kind=kind, sentence=sent.index,
@@ -494,15 +524,15 @@ def extract_indicators(sentences: list[Sentence], area: tuple[str, str],
         hits = match(sent.text)
         est = 0 if carry_estimate else _estimate_from(sent.text)
         ctx = _Context(sent, area, mentions.get(sent.index, []), est, hits)
-        prev_end, prev_metric, prev_follow = 0, "", False
+        prev_end, prev_metrics, prev_follow = 0, (), False
         for hit in hits:
             if hit.shape == "skip":
                 continue
-            made, prev_follow = _indicators_for(ctx, hit, prev_end, prev_metric, prev_follow)
+            made, prev_follow = _indicators_for(ctx, hit, prev_end, prev_metrics, prev_follow)
             out.extend(made)
             prev_end = hit.end
             if made:
-                prev_metric = made[-1].metric
+                prev_metrics = tuple(dict.fromkeys(m.metric for m in made))
         stripped = sent.text.rstrip(" \t\u3000”’）)")
         carry_estimate = est is not None and stripped.endswith(("；", ";"))
     return out

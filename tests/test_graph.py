@@ -97,3 +97,17 @@ def test_committed_output_is_up_to_date(seed_build):
         committed = ROOT / "output" / name
         assert committed.exists(), f"output/{name} is missing: run `kg build`"
         assert committed.read_bytes() == (fresh / name).read_bytes(), f"output/{name} is stale: run `kg build`"
+
+
+def test_every_indicator_says_what_it_measures(tmp_path):
+    # a scraped report whose air-quality figures have units kg does not know
+    # (空气综合指数5.67，同比下降2.24%): their growths once became indicators with
+    # an empty metric and IRIs ending "//2019/actual/None"
+    report = ROOT / "tests" / "data" / "scraped" / "baoding_laiyuan_2020.txt"
+    result = build_graph([report], None)
+    graph = result.graph
+    metrics = [str(m) for m in graph.objects(None, KG.metric)]
+    assert len(metrics) > 100 and all(m.strip() for m in metrics)
+    indicators = set(graph.subjects(RDF.type, KG.Indicator))
+    assert len(indicators) == len(metrics)
+    assert not [i for i in indicators if "None" in i or "//" in i.split("/indicator/")[1]]

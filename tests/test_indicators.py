@@ -114,6 +114,37 @@ def test_explicit_year_in_clause_redates():
     assert text[ind.start - 100:ind.end - 100] == "10"
 
 
+def _review(text: str, year: int = 2020) -> list:
+    return extract_indicators([Sentence(0, text, 0, len(text), "review", year)], AREA, {})
+
+
+def test_a_clause_with_no_metric_goes_on_about_the_previous_numbers():
+    # baoding_dingxing_2021: each growth is its own amount's measure
+    found = _review("规上工业产值和增加值分别达到92亿元和26.4亿元，年均分别增长7.8%、6.2%")
+    amounts, growths = found[:2], found[2:]
+    assert [(i.value, i.growth_pct) for i in found] == [
+        (Decimal("92"), None), (Decimal("26.4"), None), (None, Decimal("7.8")), (None, Decimal("6.2"))]
+    assert amounts[0].metric == "规上工业产值" and amounts[1].metric.endswith("增加值")
+    assert [i.metric for i in growths] == [i.metric for i in amounts]
+    # baoding_rongcheng_2012: the amount after the growth (and its 以上) is the same measure's
+    found = _review("奋斗目标是：到 2016年，全县生产总值年均增长12%以上，达到92亿元")
+    assert [(i.metric, i.value, i.growth_pct) for i in found] == [
+        ("生产总值", None, Decimal("12")), ("生产总值", Decimal("92"), None)]
+
+
+def test_from_a_to_b_is_one_measure_twice():
+    # baoding_fuping_2020: 由…增长到… names the measure once, before 由
+    found = _review("居民储蓄存款余额由2012年的44.45亿元增长到103.75亿元")
+    assert [(i.metric, i.value) for i in found] == [
+        ("居民储蓄存款余额", Decimal("44.45")), ("居民储蓄存款余额", Decimal("103.75"))]
+
+
+def test_a_number_with_no_measure_is_no_indicator():
+    # baoding_laiyuan_2021: 亿度 is no unit kg knows, so the growth has nothing before it
+    # to be about; it is left out rather than given an empty metric
+    assert _review("转供电量6.37亿度，同比增长3.1%") == []
+
+
 # ------------------------------------------------------------------ the seed
 
 def test_gdp_2022_estimate(seed):
