@@ -365,6 +365,8 @@ def _after_de_subject(ctx: _Context, end: int) -> Mention | None:
 
 
 def _year(ctx: _Context, lo: int, pos: int) -> int | None:
+    # 由2012年的44.45亿元增长到103.75亿元: a year before 增长到 is the first figure's
+    lo = max([lo] + [ctx.sentence.text.rfind(w, lo, pos) for w in _lex("CHANGE_TO")])
     years = [h.year for h in ctx.hits if h.year and lo <= h.start < pos]
     return years[-1] if years else ctx.sentence.year
 

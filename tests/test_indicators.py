@@ -134,9 +134,13 @@ def test_a_clause_with_no_metric_goes_on_about_the_previous_numbers():
 
 def test_from_a_to_b_is_one_measure_twice():
     # baoding_fuping_2020: 由…增长到… names the measure once, before 由
-    found = _review("居民储蓄存款余额由2012年的44.45亿元增长到103.75亿元")
-    assert [(i.metric, i.value) for i in found] == [
-        ("居民储蓄存款余额", Decimal("44.45")), ("居民储蓄存款余额", Decimal("103.75"))]
+    found = _review("居民储蓄存款余额由2012年的44.45亿元增长到103.75亿元", year=2019)
+    assert [(i.metric, i.value, i.year) for i in found] == [
+        ("居民储蓄存款余额", Decimal("44.45"), 2012), ("居民储蓄存款余额", Decimal("103.75"), 2019)]
+    # the same report: the year after 增长到 is the second figure's
+    found = _review("农村居民人均可支配收入由2012年的3262元增长到2019年的9800元", year=2019)
+    assert [(i.metric, i.value, i.year) for i in found] == [
+        ("农村居民人均可支配收入", Decimal("3262"), 2012), ("农村居民人均可支配收入", Decimal("9800"), 2019)]
 
 
 def test_a_number_with_no_measure_is_no_indicator():
