@@ -100,8 +100,8 @@ def test_committed_output_is_up_to_date(seed_build):
 
 
 def test_every_indicator_says_what_it_measures(tmp_path):
-    # a scraped report whose air-quality figures have units kg does not know
-    # (空气综合指数5.67，同比下降2.24%): their growths once became indicators with
+    # a scraped report with an air-quality index, a number with no unit
+    # (空气综合指数5.67，同比下降2.24%): such growths once became indicators with
     # an empty metric and IRIs ending "//2019/actual/None"
     report = ROOT / "tests" / "data" / "scraped" / "baoding_laiyuan_2020.txt"
     result = build_graph([report], None)

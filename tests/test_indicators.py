@@ -144,9 +144,19 @@ def test_from_a_to_b_is_one_measure_twice():
 
 
 def test_a_number_with_no_measure_is_no_indicator():
-    # baoding_laiyuan_2021: 亿度 is no unit kg knows, so the growth has nothing before it
-    # to be about; it is left out rather than given an empty metric
-    assert _review("转供电量6.37亿度，同比增长3.1%") == []
+    # baoding_boye_2021: an index has no unit, so 5.94 is no amount and the
+    # decline has nothing before it to be about; it is left out rather than
+    # given an empty metric
+    assert _review("空气质量综合指数5.94，同比下降13.16%") == []
+
+
+def test_electricity_and_concentration_units():
+    # baoding_laiyuan_2021, and baoding_laiyuan_2020
+    found = _review("转供电量6.37亿度，同比增长3.1%") + _review("PM2.5浓度48微克/立方米，同比下降7.69%")
+    assert [(i.metric, i.value, i.unit, i.growth_pct) for i in found] == [
+        ("转供电量", Decimal("6.37"), "亿度", Decimal("3.1")),
+        ("PM2.5浓度", Decimal("48"), "微克/立方米", Decimal("-7.69"))]
+    assert normalize(Decimal("6.37"), "亿度") == (Decimal("637000000"), "kWh")
 
 
 # ------------------------------------------------------------------ the seed
