@@ -403,6 +403,18 @@ def _split_metric(metric: str, n: int) -> list[str] | None:
     return None
 
 
+@cache
+def _compared_pattern() -> re.Pattern:
+    cues, verbs = ("|".join(map(re.escape, _lex(name))) for name in ("COMPARE_CUE", "CHANGE_VERB"))
+    return re.compile(rf"(?:{cues})(?:\d{{4}}年(?:底|末)?|上年|去年|同期)?(?P<verb>{verbs})")
+
+
+def _compared_change(metric: str) -> str | None:
+    """The change verb of a metric that only compares with an earlier time: 比2006年增长 -> 增长."""
+    m = _compared_pattern().fullmatch(metric)
+    return m.group("verb") if m else None
+
+
 def _only_separators(text: str) -> bool:
     """Whether ``text``, after a number (and any 以上, 左右 …), only separates clauses."""
     for word in _lex("APPROX_AFTER"):
@@ -474,11 +486,14 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metrics: tuple[
     per_metric = [metric]
     if n == 1 and shared:
         per_metric = _split_metric(metric, len(re.split("|".join(map(re.escape, _lex("METRIC_SEP"))), metric))) or [metric]
-    if (not metric or lead.startswith(_lex("CHANGE_TO"))) and prev_metrics \
+    change = _compared_change(lead)
+    if (not metric or change or lead.startswith(_lex("CHANGE_TO"))) and prev_metrics \
             and _only_separators(text[prev_end:metric_lo]):
-        # …5.94，同比下降13.16% / 由66.1亿元增长到77.2亿元: the previous number's measure(s)
+        # …5.94，同比下降13.16% / 由66.1亿元增长到77.2亿元: the previous number's measure(s);
+        # …，比2006年增长24.47亿元: its change
         metrics = (list(prev_metrics) if len(prev_metrics) == n
                    else _split_metric(prev_metric, n) or [prev_metric] * n)
+        metrics = [m + (change or "") for m in metrics]
         per_metric = [metrics[0]]
     # subjects
     if subjects and len(subjects) == n:

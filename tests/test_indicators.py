@@ -143,6 +143,18 @@ def test_from_a_to_b_is_one_measure_twice():
         ("农村居民人均可支配收入", Decimal("3262"), 2012), ("农村居民人均可支配收入", Decimal("9800"), 2019)]
 
 
+def test_a_comparison_with_an_earlier_year_is_the_change_this_year():
+    # baoding_rongcheng_2012 (its review year 2011): 2006 is what is compared with
+    found = _review("地方一般预算收入完成2.16亿元，比2006年增长1.5亿元，年均递增26.8%", year=2011)
+    assert [(i.metric, i.value, i.year) for i in found] == [
+        ("地方一般预算收入", Decimal("2.16"), 2011), ("地方一般预算收入增长", Decimal("1.5"), 2011)]
+    # baoding_qingyuan_2024
+    found = _review("银行业金融机构年内新增存贷比达到82.29%，较2022年高出28.4个百分点", year=2023)
+    assert [(i.metric.endswith("存贷比"), i.value, i.unit, i.year) for i in found] == [
+        (True, Decimal("82.29"), "%", 2023), (False, Decimal("28.4"), "个百分点", 2023)]
+    assert found[1].metric == found[0].metric + "高出"
+
+
 def test_a_number_with_no_measure_is_no_indicator():
     # baoding_boye_2021: an index has no unit, so 5.94 is no amount and the
     # decline has nothing before it to be about; it is left out rather than
