@@ -405,12 +405,14 @@ def _split_metric(metric: str, n: int) -> list[str] | None:
 
 @cache
 def _compared_pattern() -> re.Pattern:
-    cues, verbs = ("|".join(map(re.escape, _lex(name))) for name in ("COMPARE_CUE", "CHANGE_VERB"))
-    return re.compile(rf"(?:{cues})(?:\d{{4}}年(?:底|末)?|上年|去年|同期)?(?P<verb>{verbs})")
+    cues, leads, verbs = ("|".join(map(re.escape, _lex(name)))
+                          for name in ("COMPARE_CUE", "GROWTH_LEAD", "CHANGE_VERB"))
+    return re.compile(rf"(?:(?:{cues})(?:\d{{4}}年(?:底|末)?|上年|去年|同期)?)?(?:{leads})?(?P<verb>{verbs})")
 
 
 def _compared_change(metric: str) -> str | None:
-    """The change verb of a metric that only compares with an earlier time: 比2006年增长 -> 增长."""
+    """The change verb of a metric that is only a change, perhaps since an
+    earlier time: 比2006年增长 -> 增长, 提高 -> 提高."""
     m = _compared_pattern().fullmatch(metric)
     return m.group("verb") if m else None
 

@@ -153,6 +153,11 @@ def test_a_comparison_with_an_earlier_year_is_the_change_this_year():
     assert [(i.metric.endswith("存贷比"), i.value, i.unit, i.year) for i in found] == [
         (True, Decimal("82.29"), "%", 2023), (False, Decimal("28.4"), "个百分点", 2023)]
     assert found[1].metric == found[0].metric + "高出"
+    # baodingshi_2021 and baoding_shunping_2022: a change with no time named
+    found = _review("常住人口城镇化率达到56%，提高9个百分点") + _review("全力推进创新创业，市场主体达到1.58万户、增长2997户")
+    assert [(i.metric, i.value) for i in found] == [
+        ("常住人口城镇化率", Decimal("56")), ("常住人口城镇化率提高", Decimal("9")),
+        ("市场主体", Decimal("1.58")), ("市场主体增长", Decimal("2997"))]
 
 
 def test_a_number_with_no_measure_is_no_indicator():
