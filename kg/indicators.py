@@ -211,7 +211,7 @@ def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
                     text, changed = text[: -len(w)], True
                     break
             since = _since_pattern().search(text)
-            if since and since.start() > 0:
+            if since:
                 text, changed = text[: since.start()], True
     return text.strip()
 
@@ -469,7 +469,8 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metrics: tuple[
     elif (not metric or (prev_follow and lo == prev_end and raw.rstrip()[-1:] in "、和及与")) \
             and shape in ("amount", "list", "rate"):
         noun = _following_noun(text, unit_end)
-        if noun:
+        # 由5亿元增长到… / 由1628家增加到9400家、增长近5倍: no counted noun after either
+        if noun and not lead.startswith(_lex("CHANGE_TO")) and not noun.startswith(_lex("CHANGE_TO")):
             metric, from_follow = _count_metric(lead, noun, first.unit), True
         elif not metric and prev_metric and lo == prev_end:
             metric = prev_metric   # 50亿元、60亿元 without 分别: the second shares the metric
@@ -489,13 +490,15 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metrics: tuple[
     if n == 1 and shared:
         per_metric = _split_metric(metric, len(re.split("|".join(map(re.escape, _lex("METRIC_SEP"))), metric))) or [metric]
     change = _compared_change(lead)
-    if (not metric or change or lead.startswith(_lex("CHANGE_TO"))) and prev_metrics \
-            and _only_separators(text[prev_end:metric_lo]):
-        # …5.94，同比下降13.16% / 由66.1亿元增长到77.2亿元: the previous number's measure(s);
-        # …，比2006年增长24.47亿元: its change
-        metrics = (list(prev_metrics) if len(prev_metrics) == n
-                   else _split_metric(prev_metric, n) or [prev_metric] * n)
-        metrics = [m + (change or "") for m in metrics]
+    if not metric or (not from_follow and (change or lead.startswith(_lex("CHANGE_TO")))):
+        if prev_metrics and _only_separators(text[prev_end:metric_lo]):
+            # …5.94，同比下降13.16% / 由66.1亿元增长到77.2亿元: the previous number's measure(s);
+            # …，比2006年增长24.47亿元: its change
+            metrics = (list(prev_metrics) if len(prev_metrics) == n
+                       else _split_metric(prev_metric, n) or [prev_metric] * n)
+            metrics = [m + (change or "") for m in metrics]
+        else:
+            metrics = [""] * n                # a change, or nothing, of a measure not named
         per_metric = [metrics[0]]
     # subjects
     if subjects and len(subjects) == n:

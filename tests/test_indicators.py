@@ -137,7 +137,12 @@ def test_from_a_to_b_is_one_measure_twice():
     found = _review("居民储蓄存款余额由2012年的44.45亿元增长到103.75亿元", year=2019)
     assert [(i.metric, i.value, i.year) for i in found] == [
         ("居民储蓄存款余额", Decimal("44.45"), 2012), ("居民储蓄存款余额", Decimal("103.75"), 2019)]
-    # the same report: the year after 增长到 is the second figure's
+    # hebeisheng_2021: 从 as 由, and no counted noun in 、增长近5倍
+    found = _review("国家级高新技术企业从1628家增加到9400家、增长近5倍，科技型中小企业从2.9万家增加到8.7万家")
+    assert [(i.metric, i.value) for i in found] == [
+        ("国家级高新技术企业", Decimal("1628")), ("国家级高新技术企业", Decimal("9400")),
+        ("科技型中小企业", Decimal("2.9")), ("科技型中小企业", Decimal("8.7"))]
+    # the same report as the first: the year after 增长到 is the second figure's
     found = _review("农村居民人均可支配收入由2012年的3262元增长到2019年的9800元", year=2019)
     assert [(i.metric, i.value, i.year) for i in found] == [
         ("农村居民人均可支配收入", Decimal("3262"), 2012), ("农村居民人均可支配收入", Decimal("9800"), 2019)]
