@@ -405,9 +405,9 @@ def _split_metric(metric: str, n: int) -> list[str] | None:
 
 @cache
 def _compared_pattern() -> re.Pattern:
-    cues, leads, verbs = ("|".join(map(re.escape, _lex(name)))
-                          for name in ("COMPARE_CUE", "GROWTH_LEAD", "CHANGE_VERB"))
-    return re.compile(rf"(?:(?:{cues})(?:\d{{4}}年(?:底|末)?|上年|去年|同期)?)?(?:{leads})?(?P<verb>{verbs})")
+    cues, times, leads, verbs = ("|".join(map(re.escape, _lex(name)))
+                                 for name in ("COMPARE_CUE", "COMPARED_TIME", "GROWTH_LEAD", "CHANGE_VERB"))
+    return re.compile(rf"(?:(?:{cues})(?:\d{{4}}年(?:底|末)?|{times})?)?(?:{leads})?(?P<verb>{verbs})")
 
 
 def _compared_change(metric: str) -> str | None:
