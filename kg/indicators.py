@@ -216,11 +216,15 @@ def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
     return text.strip()
 
 
+# A year as a time a change starts from or is compared with: 2012年, 2015年底
+_YEAR_OF = r"\d{4}年(?:底|末)?"
+
+
 @cache
 def _since_pattern() -> re.Pattern:
     """The start of 由A增长到B left at a metric's end: 居民储蓄存款余额由2012年(的) / 从“十二五”末(的)."""
     cues = "|".join(map(re.escape, _lex("FROM_CUE")))
-    return re.compile(rf"(?:{cues})(?:\d{{4}}年(?:底|末)?|[\u4e00-\u9fff]{{1,6}}末)?的?$")
+    return re.compile(rf"(?:{cues})(?:{_YEAR_OF}|[\u4e00-\u9fff]{{1,6}}末)?的?$")
 
 
 def _clause_start(text: str, pos: int) -> int:
@@ -407,7 +411,7 @@ def _split_metric(metric: str, n: int) -> list[str] | None:
 def _compared_pattern() -> re.Pattern:
     cues, times, leads, verbs = ("|".join(map(re.escape, _lex(name)))
                                  for name in ("COMPARE_CUE", "COMPARED_TIME", "GROWTH_LEAD", "CHANGE_VERB"))
-    return re.compile(rf"(?:(?:{cues})(?:\d{{4}}年(?:底|末)?|{times})?)?(?:{leads})?(?P<verb>{verbs})")
+    return re.compile(rf"(?:(?:{cues})(?:{_YEAR_OF}|{times})?)?(?:{leads})?(?P<verb>{verbs})")
 
 
 def _compared_change(metric: str) -> str | None:

@@ -137,7 +137,9 @@ def _answer(store, query: str, accept: str, dataset: tuple, limit: int) -> tuple
             _write_csv([var.value for var in answer.variables], answer, sink)
         else:
             if found is not None:
-                answer = _in_order(*found) or run(store, query, *dataset)
+                answer = _in_order(*found)
+                if answer is None:            # a blank node: the store answers, as written
+                    answer = run(store, query, *dataset)
             answer.serialize(sink, format=fmt)
         return 200, media, b"".join(sink.parts)
     except SyntaxError as err:
