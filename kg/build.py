@@ -127,17 +127,37 @@ def _extract(path: Path, spool: Path | None = None) -> tuple[_Document | None, s
 
 
 def _extract_all(files: list[Path], jobs: int, spool: Path | None = None):
-    """Each file's (document, failure), in the order of ``files``. With jobs > 1,
-    forked workers extract (each loads the segmenter once)."""
+    """Each file's (its index in ``files``, document, failure). With jobs > 1,
+    forked workers extract (each loads the segmenter once), in the order of
+    ``_longest_first``; otherwise in the order of ``files``."""
     if jobs <= 1 or len(files) == 1:
-        yield from (_extract(f, spool) for f in files)
+        yield from ((n, *_extract(f, spool)) for n, f in enumerate(files))
         return
     import multiprocessing
     from functools import partial
     from . import segment
     segment.initialize()                  # once, before the fork: the workers share it
+    order = _longest_first(files)
     with multiprocessing.get_context("fork").Pool(min(jobs, len(files))) as pool:
-        yield from pool.imap(partial(_extract, spool=spool), files, chunksize=1)
+        for n, result in zip(order, pool.imap(partial(_extract, spool=spool), [files[n] for n in order],
+                                              chunksize=1)):
+            yield (n, *result)
+
+
+def _longest_first(files: list[Path]) -> list[int]:
+    """The indexes of ``files``, longest file first: a long report handed out
+    last would keep one worker busy while the others sit idle. Files with the
+    same name stay together and in their order (the first is the one built)."""
+    def size(path: Path) -> int:
+        try:
+            return path.stat().st_size
+        except OSError:
+            return 0                      # _extract tells what is wrong with it
+    named: dict[str, list[int]] = {}
+    for n, f in enumerate(files):
+        named.setdefault(f.stem, []).append(n)
+    groups = sorted(named.values(), key=lambda group: (-size(files[group[0]]), group[0]))
+    return [n for group in groups for n in group]
 
 
 def build_graph(paths: list[Path] | None = None, out_dir: Path | None = DEFAULT_OUTPUT,
@@ -177,24 +197,25 @@ def _extracted(files: list[Path], jobs: int, spool: Path | None = None, take=Non
     """The documents extracted from ``files`` and the failures; ``take(iri,
     ntriples)`` is given each document's graph as soon as it is extracted."""
     documents: list[_Document] = []
-    failures = []
+    failures: list[tuple[int, str]] = []
     first: dict[str, str] = {}
-    for doc, failure in _extract_all(files, jobs, spool):
+    for n, doc, failure in _extract_all(files, jobs, spool):
         if failure:
-            failures.append(failure)
+            failures.append((n, failure))
         elif doc.iri in first:
-            failures.append(f"{doc.path}: another report has the same file name "
-                            f"({first[doc.iri]}); only that one is built.")
+            failures.append((n, f"{doc.path}: another report has the same file name "
+                                f"({first[doc.iri]}); only that one is built."))
         else:
             first[doc.iri] = doc.path
             documents.append(doc)
             if take is not None:
                 take(doc.iri, doc.ntriples)
                 doc.ntriples = b""            # taken: not held twice
+    told = [failure for _, failure in sorted(failures)]         # in the order the files were given
     if not documents:
-        raise KgError("No report could be built: " + " ".join(failures))
+        raise KgError("No report could be built: " + " ".join(told))
     documents.sort(key=lambda d: (d.doc_id, d.path))
-    return documents, failures
+    return documents, told
 
 
 def _finish(documents: list[_Document], failures: list[str], started: float,

@@ -206,13 +206,14 @@ def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
                     text, changed = text[len(w):], True
                     break
         if trail:
+            # the patterns first: 年平均 is cut whole, not 均 alone
+            cut = _since_pattern().search(text) or _period_pattern().search(text)
+            if cut:
+                text, changed = text[: cut.start()], True
             for w in _lex("TRAIL_STRIP") + _lex("APPROX_BEFORE"):
                 if text.endswith(w):
                     text, changed = text[: -len(w)], True
                     break
-            since = _since_pattern().search(text)
-            if since:
-                text, changed = text[: since.start()], True
     return text.strip()
 
 
@@ -225,6 +226,16 @@ def _since_pattern() -> re.Pattern:
     """The start of 由A增长到B left at a metric's end: 居民储蓄存款余额由2012年(的) / 从“十二五”末(的)."""
     cues = "|".join(map(re.escape, _lex("FROM_CUE")))
     return re.compile(rf"(?:{cues})(?:{_YEAR_OF}|[\u4e00-\u9fff]{{1,6}}末)?的?$")
+
+
+@cache
+def _period_pattern() -> re.Pattern:
+    """A span of years, or an average over one, at a metric's end: 五年(平均),
+    过去五年, 近3年来, 年平均 (a year as such, 2005年, is no span)."""
+    leads = "|".join(map(re.escape, _lex("PERIOD_LEAD")))
+    average = "|".join(map(re.escape, _lex("AVERAGE")))
+    span = rf"(?:{leads})?(?:[一二三四五六七八九十两]+|(?<!\d)\d{{1,2}})年(?:来|间)?"
+    return re.compile(rf"(?:(?:{span}|年)?(?:{average})|{span})$")
 
 
 def _clause_start(text: str, pos: int) -> int:

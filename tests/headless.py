@@ -50,11 +50,14 @@ def start(profile: Path):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     driver.set_script_timeout(30)
-    # no network at all: the page must work from disk alone
+    # no network at all: the page must work from disk alone. chromedriver's own
+    # network conditions hold for every page (chromium 150 kept navigator.onLine
+    # true under the DevTools command alone); the command stays for older drivers.
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions",
                            {"offline": True, "latency": 0, "downloadThroughput": -1,
                             "uploadThroughput": -1})
+    driver.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
     return driver
 
 

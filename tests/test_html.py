@@ -415,3 +415,17 @@ def test_deterministic_whatever_the_triple_order():
     forward = render_html(Graph().parse(data=TTL + "".join(ties), format="turtle"))
     backward = render_html(Graph().parse(data=TTL + "".join(reversed(ties)), format="turtle"))
     assert forward == backward
+
+
+def test_a_big_graph_settles_in_fewer_iterations():
+    """The browser's layout work stops growing with the graph: the seed's page
+    (a few hundred nodes) and a mid-sized one keep their iterations, a corpus's
+    takes fewer, never under the floor."""
+    from kg.html import LAYOUT_BUDGET, MIN_ITERATIONS, _options
+    def iterations(n):
+        return _options(n)["physics"]["stabilization"]["iterations"]
+    assert iterations(300) == 300 and iterations(3000) == 100
+    assert iterations(13_736) == 29                        # the 97 bench reports
+    assert iterations(13_736) * 13_736 <= LAYOUT_BUDGET
+    assert iterations(1_000_000) == MIN_ITERATIONS
+

@@ -132,6 +132,22 @@ def test_a_clause_with_no_metric_goes_on_about_the_previous_numbers():
         ("生产总值", None, Decimal("12")), ("生产总值", Decimal("92"), None)]
 
 
+def test_a_span_of_years_or_an_average_is_not_what_is_measured():
+    # hebeisheng_2003: 五年平均 says over what time; the growth is the amount's measure
+    found = _review("2002年全省国内生产总值达到6076亿元，五年平均增长9．5％")
+    assert [(i.metric, i.value, i.growth_pct) for i in found] == [
+        ("国内生产总值", Decimal("6076"), None), ("国内生产总值", None, Decimal("9.5"))]
+    # hebeisheng_2001: at comparable prices, the same measure's other growth
+    found = _review("全部财政收入增长7.1％，按可比口径增长9.1％")
+    assert [(i.metric, i.growth_pct) for i in found] == [
+        ("全部财政收入", Decimal("7.1")), ("全部财政收入", Decimal("9.1"))]
+    # 年平均 goes whole (not 均 alone), and a year is no span of years
+    assert [i.metric for i in _review("全县生产总值年平均增长8%")] == ["生产总值"]
+    from kg.indicators import _period_pattern
+    assert _period_pattern().search("单位生产总值能耗比2005年") is None
+    assert _period_pattern().search("近3年来").group() == "近3年来"
+
+
 def test_from_a_to_b_is_one_measure_twice():
     # baoding_fuping_2020: 由…增长到… names the measure once, before 由
     found = _review("居民储蓄存款余额由2012年的44.45亿元增长到103.75亿元", year=2019)

@@ -199,15 +199,34 @@ def test_any_name_makes_an_iri_that_a_checking_store_accepts(label):
     assert unquote(str(iri).rsplit("/", 1)[1], errors="surrogatepass") == label
 
 
-def test_two_reports_with_one_file_name_are_not_merged_into_one_document(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_two_reports_with_one_file_name_are_not_merged_into_one_document(tmp_path, jobs):
+    """The first given is built, also with -j 2, where the longest files go first
+    (here the second report of that name is the longer one)."""
     from kg.build import build_graph
-    for folder, source in (("a", SEED), ("b", sorted(CORPUS.glob("*.txt"))[0])):
+    corpus = sorted(CORPUS.glob("*.txt"), key=lambda f: f.stat().st_size)
+    for folder, name, source in (("a", "report", SEED), ("b", "report", corpus[-1]), ("c", "other", corpus[0])):
         (tmp_path / folder).mkdir()
-        (tmp_path / folder / "report.txt").write_bytes(source.read_bytes())
-    result = build_graph([tmp_path / "a", tmp_path / "b"], tmp_path / "out", html=False)
-    assert result.documents == ["report"]
+        (tmp_path / folder / f"{name}.txt").write_bytes(source.read_bytes())
+    assert SEED.stat().st_size < corpus[-1].stat().st_size
+    result = build_graph([tmp_path / "a", tmp_path / "b", tmp_path / "c"], tmp_path / "out", html=False, jobs=jobs)
+    assert result.documents == ["other", "report"]
     assert len(result.failures) == 1 and "same file name" in result.failures[0]
     assert str(tmp_path / "b" / "report.txt") in result.failures[0]
+    assert any(str(o) == "西夏墅镇商会" for o in result.graph.objects(None, RDFS.label))     # the seed's
+
+
+def test_parallel_workers_take_the_longest_reports_first(tmp_path):
+    from kg.build import _longest_first
+    sizes = {"a/x.txt": 10, "b/y.txt": 30, "c/x.txt": 50, "d/z.txt": 20}
+    files = []
+    for name, size in sizes.items():
+        (tmp_path / name).parent.mkdir()
+        (tmp_path / name).write_bytes(b"x" * size)
+        files.append(tmp_path / name)
+    # y, then z; the two x.txt last and together, the first given first (only it is
+    # built: its size places them, not the longer second one's)
+    assert _longest_first(files) == [1, 3, 0, 2]
 
 
 def test_a_build_that_fails_while_writing_leaves_the_old_files_and_no_temporary_one(tmp_path, monkeypatch):
