@@ -276,8 +276,8 @@ def _server(graph_file: Path):
         return time.perf_counter() - t
 
     t = time.perf_counter()
-    server = subprocess.Popen(KG + ["serve", "--graph", str(graph_file), "--port", str(port), "--timeout", "60"], env=_ENV,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(KG + ["serve", "--graph", str(graph_file), "--port", str(port), "--timeout", "60"],
+                              env=_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         try:
             ask("ASK {}")
