@@ -428,4 +428,3 @@ def test_a_big_graph_settles_in_fewer_iterations():
     assert iterations(13_736) == 29                        # the 97 bench reports
     assert iterations(13_736) * 13_736 <= LAYOUT_BUDGET
     assert iterations(1_000_000) == MIN_ITERATIONS
-
