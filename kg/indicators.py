@@ -201,6 +201,9 @@ def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
         text = _LEADING_NOISE.sub("", text)
         text = _FOOTNOTE_MARK.sub("", text)
         if lead:
+            period = _period_pattern(at_start=True).match(text)
+            if period:
+                text, changed = text[period.end():], True
             for w in _lex("LEAD_STRIP"):
                 if text.startswith(w):
                     text, changed = text[len(w):], True
@@ -229,12 +232,18 @@ def _since_pattern() -> re.Pattern:
 
 
 @cache
-def _period_pattern() -> re.Pattern:
-    """A span of years, or an average over one, at a metric's end: 五年(平均),
-    过去五年, 近3年来, 年平均 (a year as such, 2005年, is no span)."""
+def _period_pattern(at_start: bool = False) -> re.Pattern:
+    """A span of years: at a metric's end, or an average over one there
+    (五年(平均), 过去五年, 近3年来, 年平均); at its start, only one that reads
+    as a time (过去五年, 近3年, 十年间, 五年来: not the 三年 of 三年行动计划).
+    A year as such, 2005年, is no span."""
     leads = "|".join(map(re.escape, _lex("PERIOD_LEAD")))
     average = "|".join(map(re.escape, _lex("AVERAGE")))
-    span = rf"(?:{leads})?(?:[一二三四五六七八九十两]+|(?<!\d)\d{{1,2}})年(?:来|间)?"
+    years = r"(?:[一二三四五六七八九十两]+|(?<!\d)\d{1,2})年"
+    since = "(?:以来|来|间)"
+    if at_start:
+        return re.compile(rf"^(?:(?:{leads}){years}{since}?|{years}{since})")
+    span = rf"(?:{leads})?{years}{since}?"
     return re.compile(rf"(?:(?:{span}|年)?(?:{average})|{span})$")
 
 

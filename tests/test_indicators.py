@@ -146,6 +146,10 @@ def test_a_span_of_years_or_an_average_is_not_what_is_measured():
     from kg.indicators import _period_pattern
     assert _period_pattern().search("单位生产总值能耗比2005年") is None
     assert _period_pattern().search("近3年来").group() == "近3年来"
+    # at the start too, where it reads as a time (baoding_xushui_2012: 五年来新增就业岗位…),
+    # but not the 三年 of a plan's name
+    assert _review("五年来城镇居民人均可支配收入年均增长9%")[0].metric == "城镇居民人均可支配收入"
+    assert _review("三年行动计划完成率达到95%")[0].metric == "三年行动计划完成率"
 
 
 def test_from_a_to_b_is_one_measure_twice():
