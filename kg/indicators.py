@@ -210,10 +210,10 @@ def _strip(text: str, lead: bool = True, trail: bool = True) -> str:
                     break
         if trail:
             # the patterns first: 年平均 is cut whole, not 均 alone
-            cut = _since_pattern().search(text) or _period_pattern().search(text)
+            cut = _earlier_time_pattern().search(text) or _period_pattern().search(text)
             if cut:
                 text, changed = text[: cut.start()], True
-            for w in _lex("TRAIL_STRIP") + _lex("APPROX_BEFORE"):
+            for w in _lex("TRAIL_STRIP") + _lex("APPROX_BEFORE") + _lex("ESTIMATE"):
                 if text.endswith(w):
                     text, changed = text[: -len(w)], True
                     break
@@ -225,10 +225,14 @@ _YEAR_OF = r"\d{4}年(?:底|末)?"
 
 
 @cache
-def _since_pattern() -> re.Pattern:
-    """The start of 由A增长到B left at a metric's end: 居民储蓄存款余额由2012年(的) / 从“十二五”末(的)."""
-    cues = "|".join(map(re.escape, _lex("FROM_CUE")))
-    return re.compile(rf"(?:{cues})(?:{_YEAR_OF}|[\u4e00-\u9fff]{{1,6}}末)?的?$")
+def _earlier_time_pattern() -> re.Pattern:
+    """The start of 由A增长到B left at a metric's end: 居民储蓄存款余额由2012年(的) /
+    从“十二五”末(的) / 由上年(的); or the time a change is compared with (a time
+    is required: 占比 stays): 单位生产总值能耗比2005年(下降20%)."""
+    cues, compare, times = ("|".join(map(re.escape, _lex(name)))
+                            for name in ("FROM_CUE", "COMPARE_CUE", "COMPARED_TIME"))
+    when = rf"{_YEAR_OF}|{times}|[\u4e00-\u9fff]{{1,6}}末"
+    return re.compile(rf"(?:(?:{cues})(?:{when})?|(?:{compare})(?:{when}))的?$")
 
 
 @cache
@@ -493,8 +497,11 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metrics: tuple[
     elif (not metric or (prev_follow and lo == prev_end and raw.rstrip()[-1:] in "、和及与")) \
             and shape in ("amount", "list", "rate"):
         noun = _following_noun(text, unit_end)
-        # 由5亿元增长到… / 由1628家增加到9400家、增长近5倍: no counted noun after either
-        if noun and not lead.startswith(_lex("CHANGE_TO")) and not noun.startswith(_lex("CHANGE_TO")):
+        # 由5亿元增长到… / 由1628家增加到9400家、增长近5倍 / 比上年190天增加19天:
+        # no counted noun after either (a change is none; 多 and 少 alone also
+        # open nouns: 3个多功能活动室)
+        changes = _lex("CHANGE_TO") + tuple(v for v in _lex("CHANGE_VERB") if len(v) > 1)
+        if noun and not lead.startswith(_lex("CHANGE_TO")) and not noun.startswith(changes):
             metric, from_follow = _count_metric(lead, noun, first.unit), True
         elif not metric and prev_metric and lo == prev_end:
             metric = prev_metric   # 50亿元、60亿元 without 分别: the second shares the metric

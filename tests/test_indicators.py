@@ -144,12 +144,29 @@ def test_a_span_of_years_or_an_average_is_not_what_is_measured():
     # 年平均 goes whole (not 均 alone), and a year is no span of years
     assert [i.metric for i in _review("全县生产总值年平均增长8%")] == ["生产总值"]
     from kg.indicators import _period_pattern
-    assert _period_pattern().search("单位生产总值能耗比2005年") is None
+    assert _period_pattern().search("比2005年") is None
     assert _period_pattern().search("近3年来").group() == "近3年来"
     # at the start too, where it reads as a time (baoding_xushui_2012: 五年来新增就业岗位…),
     # but not the 三年 of a plan's name
     assert _review("五年来城镇居民人均可支配收入年均增长9%")[0].metric == "城镇居民人均可支配收入"
     assert _review("三年行动计划完成率达到95%")[0].metric == "三年行动计划完成率"
+
+
+def test_the_time_compared_with_and_an_estimate_cue_are_not_what_is_measured():
+    # baoding_xushui_2018: 比上年48天 is the same measure a year before, 减少18天 its change
+    found = _review("2017年二级以上优良天数209天，比上年190天增加19天；重污染天数30天，比上年48天减少18天。")
+    assert [(i.metric, i.value) for i in found] == [
+        ("二级以上优良天数", Decimal("209")), ("二级以上优良天数", Decimal("190")),
+        ("二级以上优良天数增加", Decimal("19")), ("重污染天数", Decimal("30")),
+        ("重污染天数", Decimal("48")), ("重污染天数减少", Decimal("18"))]
+    # hebeisheng_2002: 由上年的… as 由2012年的…
+    found = _review("非公有制经济占国内生产总值的比重由上年的33.4%提高到35.5%")
+    assert {i.metric for i in found} == {"非公有制经济占国内生产总值的比重"} and len(found) == 2
+    # baoding_xushui_2011: 预计 says the kind, not the measure; 比2005年 is cut, 占比 is not
+    found = _review("2010年城镇居民人均可支配收入预计达17172元")
+    assert [(i.metric, i.kind) for i in found] == [("城镇居民人均可支配收入", "estimate")]
+    assert _review("单位生产总值能耗比2005年下降20%")[0].metric == "单位生产总值能耗"
+    assert _review("高新技术产业增加值占比达到20%")[0].metric == "高新技术产业增加值占比"
 
 
 def test_from_a_to_b_is_one_measure_twice():
