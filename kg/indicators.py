@@ -251,6 +251,13 @@ def _period_pattern(at_start: bool = False) -> re.Pattern:
     return re.compile(rf"(?:(?:{span}|年)?(?:{average})|{span})$")
 
 
+@cache
+def _change_words() -> tuple[str, ...]:
+    """What opens a change, not a counted noun: 增长到…, 增加19天. 多 and 少
+    alone are left out: they open nouns too (3个多功能活动室)."""
+    return _lex("CHANGE_TO") + tuple(v for v in _lex("CHANGE_VERB") if len(v) > 1)
+
+
 def _clause_start(text: str, pos: int) -> int:
     puncts = _rules().lexicon("CLAUSE_PUNCT")
     return max((text.rfind(p, 0, pos) for p in puncts), default=-1) + 1
@@ -498,10 +505,8 @@ def _indicators_for(ctx: _Context, hit: Hit, prev_end: int, prev_metrics: tuple[
             and shape in ("amount", "list", "rate"):
         noun = _following_noun(text, unit_end)
         # 由5亿元增长到… / 由1628家增加到9400家、增长近5倍 / 比上年190天增加19天:
-        # no counted noun after either (a change is none; 多 and 少 alone also
-        # open nouns: 3个多功能活动室)
-        changes = _lex("CHANGE_TO") + tuple(v for v in _lex("CHANGE_VERB") if len(v) > 1)
-        if noun and not lead.startswith(_lex("CHANGE_TO")) and not noun.startswith(changes):
+        # no counted noun after either (a change is none)
+        if noun and not lead.startswith(_lex("CHANGE_TO")) and not noun.startswith(_change_words()):
             metric, from_follow = _count_metric(lead, noun, first.unit), True
         elif not metric and prev_metric and lo == prev_end:
             metric = prev_metric   # 50亿元、60亿元 without 分别: the second shares the metric
